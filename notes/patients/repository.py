@@ -1,0 +1,98 @@
+"""All SQL about patients. Every query is scoped to what the principal may see."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Row, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.principal import Principal
+from core.ids import new_id
+from core.pagination import Page, PageRequest
+from notes.patients.models import Patient
+from notes.patients.records import PatientRecord
+from notes.scoping import patient_visible
+
+_COLUMNS = (
+    Patient.id,
+    Patient.organization_id,
+    Patient.mrn,
+    Patient.given_name,
+    Patient.family_name,
+    Patient.birth_date,
+    Patient.created_at,
+)
+
+
+def _record(row: Row[tuple[object, ...]]) -> PatientRecord:
+    return PatientRecord(**row._mapping)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PatientRepository:
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PatientRecord]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(*_COLUMNS).where(Patient.id.in_(ids), patient_visible(self.principal))
+        )
+        return {row.id: _record(row) for row in rows}
+
+    async def get(self, patient_id: uuid.UUID) -> PatientRecord | None:
+        return (await self.get_many([patient_id])).get(patient_id)
+
+    async def list(self, page: PageRequest[uuid.UUID], search: str | None = None) -> Page[PatientRecord]:
+        query = select(*_COLUMNS).where(patient_visible(self.principal))
+        if search:
+            pattern = f"%{_escape_like(search.strip())}%"
+            full_name = func.concat(Patient.given_name, " ", Patient.family_name)
+            query = query.where(
+                or_(full_name.ilike(pattern), Patient.mrn.ilike(pattern), Patient.family_name.ilike(pattern))
+            )
+        if page.after is not None:
+            query = query.where(Patient.id > page.after)
+        rows = (await self.session.execute(query.order_by(Patient.id).limit(page.first + 1))).all()
+        return Page.from_rows([_record(row) for row in rows], page.first)
+
+    async def mrn_taken(self, organization_id: uuid.UUID, mrn: str) -> bool:
+        found = await self.session.scalar(
+            select(Patient.id).where(Patient.organization_id == organization_id, Patient.mrn == mrn)
+        )
+        return found is not None
+
+    async def create(
+        self,
+        *,
+        organization_id: uuid.UUID,
+        mrn: str,
+        given_name: str,
+        family_name: str,
+        birth_date: date,
+        created_by: uuid.UUID | None,
+    ) -> PatientRecord:
+        row = (
+            await self.session.execute(
+                insert(Patient)
+                .values(
+                    id=new_id(),
+                    organization_id=organization_id,
+                    mrn=mrn,
+                    given_name=given_name,
+                    family_name=family_name,
+                    birth_date=birth_date,
+                    created_by=created_by,
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+        return _record(row)

@@ -1,0 +1,103 @@
+"""Every read the API does, through the principal's scope, recording an audit event per record returned.
+
+A record the principal may not see comes back as None (or is absent from a list), exactly as if it did
+not exist; the audit trail notes the empty look-up as denied.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from authz.principal import Principal
+from notes.access import Access
+from notes.encounters.records import EncounterRecord
+from notes.encounters.repository import EncounterRepository
+from notes.encounters.status import EncounterStatus
+from notes.identity.records import UserRecord
+from notes.identity.repository import IdentityRepository
+from core.pagination import Page, PageRequest
+from notes.patients.records import PatientRecord
+from notes.patients.repository import PatientRepository
+from notes.recordings.records import RecordingRecord
+from notes.recordings.repository import RecordingRepository
+from notes.session import RequestSession
+
+
+class Reader:
+    def __init__(self, session: RequestSession, access: Access) -> None:
+        self.session = session
+        self.access = access
+
+    @property
+    def principal(self) -> Principal:
+        assert self.access.principal is not None
+        return self.access.principal
+
+    def _audit_found(self, resource: str, requested: Sequence[uuid.UUID], found: dict[uuid.UUID, object]) -> None:
+        for key in requested:
+            if key in found:
+                self.access.read(resource, key)
+            else:
+                self.access.record("read", resource, key, "denied")
+
+    # -- patients --------------------------------------------------------------------------------------
+    async def patients_by_id(self, ids: Sequence[uuid.UUID]) -> list[PatientRecord | None]:
+        async with self.session.use() as session:
+            found = await PatientRepository(session, self.principal).get_many(ids)
+        self._audit_found("patient", ids, found)  # type: ignore[arg-type]
+        return [found.get(key) for key in ids]
+
+    async def patients(self, page: PageRequest[uuid.UUID], search: str | None) -> Page[PatientRecord]:
+        async with self.session.use() as session:
+            result = await PatientRepository(session, self.principal).list(page, search)
+        for patient in result.items:
+            self.access.read("patient", patient.id)
+        return result
+
+    # -- encounters ------------------------------------------------------------------------------------
+    async def encounters_by_id(self, ids: Sequence[uuid.UUID]) -> list[EncounterRecord | None]:
+        async with self.session.use() as session:
+            found = await EncounterRepository(session, self.principal).get_many(ids)
+        self._audit_found("encounter", ids, found)  # type: ignore[arg-type]
+        return [found.get(key) for key in ids]
+
+    async def encounters(
+        self, page: PageRequest[uuid.UUID], *, patient_id: uuid.UUID | None, status: EncounterStatus | None
+    ) -> Page[EncounterRecord]:
+        async with self.session.use() as session:
+            result = await EncounterRepository(session, self.principal).list(
+                page, patient_id=patient_id, status=status
+            )
+        for encounter in result.items:
+            self.access.read("encounter", encounter.id)
+        return result
+
+    async def encounters_by_patient(
+        self, patient_ids: Sequence[uuid.UUID], *, limit_each: int
+    ) -> list[list[EncounterRecord]]:
+        async with self.session.use() as session:
+            grouped = await EncounterRepository(session, self.principal).by_patients(patient_ids, limit_each=limit_each)
+        for encounters in grouped.values():
+            for encounter in encounters:
+                self.access.read("encounter", encounter.id)
+        return [grouped.get(key, []) for key in patient_ids]
+
+    # -- recordings ------------------------------------------------------------------------------------
+    async def recordings_by_encounter(self, encounter_ids: Sequence[uuid.UUID]) -> list[list[RecordingRecord]]:
+        async with self.session.use() as session:
+            grouped = await RecordingRepository(session, self.principal).by_encounters(encounter_ids)
+        for recordings in grouped.values():
+            for recording in recordings:
+                self.access.read("recording", recording.id)
+        return [grouped.get(key, []) for key in encounter_ids]
+
+    # -- staff -----------------------------------------------------------------------------------------
+    async def users_by_id(self, ids: Sequence[uuid.UUID]) -> list[UserRecord | None]:
+        """Staff of the caller's organization (not patient data, so not audited as a PHI read)."""
+        organization_id = self.principal.organization_id
+        if organization_id is None:
+            return [None for _ in ids]
+        async with self.session.use() as session:
+            found = await IdentityRepository(session).users_in_organization(organization_id, ids)
+        return [found.get(key) for key in ids]

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from enum import Enum
+
+from notes.errors import DomainError
+
+
+class RecordingErrorCode(str, Enum):
+    ENCOUNTER_NOT_FOUND = "ENCOUNTER_NOT_FOUND"
+    ENCOUNTER_SIGNED = "ENCOUNTER_SIGNED"
+    EMPTY_FILE = "EMPTY_FILE"
+    NOT_AUDIO = "NOT_AUDIO"
+    CORRUPT_AUDIO = "CORRUPT_AUDIO"
+    TOO_LARGE = "TOO_LARGE"
+    TOO_LONG = "TOO_LONG"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+class RecordingError(DomainError):
+    code: RecordingErrorCode

@@ -1,0 +1,117 @@
+"""All SQL about recordings. Callers reach recordings through an encounter they may see."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.principal import Principal
+from core.crypto import WrappedKey
+from notes.encounters.models import Encounter
+from notes.recordings.models import Recording
+from notes.recordings.records import RecordingRecord
+from notes.scoping import encounter_visible
+
+_COLUMNS = (
+    Recording.id,
+    Recording.encounter_id,
+    Recording.organization_id,
+    Recording.storage_key,
+    Recording.key_id,
+    Recording.key_nonce,
+    Recording.wrapped_key,
+    Recording.sha256,
+    Recording.byte_size,
+    Recording.content_type,
+    Recording.duration_seconds,
+    Recording.channels,
+    Recording.sample_rate,
+    Recording.idempotency_key,
+    Recording.created_at,
+)
+
+
+def _record(row: Row[tuple[object, ...]]) -> RecordingRecord:
+    values = dict(row._mapping)
+    wrapped = WrappedKey(values.pop("key_id"), values.pop("key_nonce"), values.pop("wrapped_key"))
+    return RecordingRecord(wrapped_key=wrapped, **values)
+
+
+class RecordingRepository:
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def _visible(self):  # type: ignore[no-untyped-def]
+        return select(*_COLUMNS).join(Encounter, Encounter.id == Recording.encounter_id).where(
+            encounter_visible(self.principal)
+        )
+
+    async def by_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordingRecord]]:
+        if not encounter_ids:
+            return {}
+        rows = await self.session.execute(
+            self._visible().where(Recording.encounter_id.in_(encounter_ids)).order_by(Recording.id)
+        )
+        grouped: dict[uuid.UUID, list[RecordingRecord]] = defaultdict(list)
+        for row in rows:
+            grouped[row.encounter_id].append(_record(row))
+        return grouped
+
+    async def get(self, recording_id: uuid.UUID) -> RecordingRecord | None:
+        row = (await self.session.execute(self._visible().where(Recording.id == recording_id))).first()
+        return _record(row) if row else None
+
+    async def by_idempotency_key(self, encounter_id: uuid.UUID, key: str) -> RecordingRecord | None:
+        row = (
+            await self.session.execute(
+                self._visible().where(Recording.encounter_id == encounter_id, Recording.idempotency_key == key)
+            )
+        ).first()
+        return _record(row) if row else None
+
+    async def create(
+        self,
+        *,
+        recording_id: uuid.UUID,
+        encounter_id: uuid.UUID,
+        organization_id: uuid.UUID,
+        storage_key: str,
+        wrapped_key: WrappedKey,
+        sha256: str,
+        byte_size: int,
+        content_type: str,
+        duration_seconds: float,
+        channels: int,
+        sample_rate: int,
+        idempotency_key: str | None,
+        created_by: uuid.UUID | None,
+    ) -> RecordingRecord:
+        row = (
+            await self.session.execute(
+                insert(Recording)
+                .values(
+                    id=recording_id,
+                    encounter_id=encounter_id,
+                    organization_id=organization_id,
+                    storage_key=storage_key,
+                    key_id=wrapped_key.key_id,
+                    key_nonce=wrapped_key.nonce,
+                    wrapped_key=wrapped_key.ciphertext,
+                    sha256=sha256,
+                    byte_size=byte_size,
+                    content_type=content_type,
+                    duration_seconds=duration_seconds,
+                    channels=channels,
+                    sample_rate=sample_rate,
+                    idempotency_key=idempotency_key,
+                    created_by=created_by,
+                )
+                .returning(*_COLUMNS)
+            )
+        ).one()
+        return _record(row)

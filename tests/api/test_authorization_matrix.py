@@ -1,0 +1,201 @@
+"""Every root field × every role × a record in the caller's own organization and in the other one.
+
+Expected outcomes:
+  DATA       the record (or a list containing it)
+  HIDDEN     null / absent from the list: exactly what a non-existent record looks like
+  FORBIDDEN  a top-level error with extensions.code FORBIDDEN (the role may never do this)
+  UNAUTH     a top-level error with extensions.code UNAUTHENTICATED
+  ERROR:X    a mutation payload error with code X
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.api import queries
+from tests.api.audio_files import tone_wav
+from tests.api.helpers import create_encounter, create_patient
+from tests.conftest import Api, new_mrn
+
+LEE = "dr.lee@demo.test"  # clinician, responsible for the demo encounter
+KIM = "dr.kim@demo.test"  # clinician in the same clinic, not on that encounter
+SCRIBE = "scribe@demo.test"  # assigned to dr.lee
+AUDIT = "audit@demo.test"  # compliance
+ADMIN = "admin@demo.test"
+OTHER = "dr.other@other.test"  # clinician of the other organization
+ANON = None
+
+ACTORS = {"lee": LEE, "kim": KIM, "scribe": SCRIBE, "audit": AUDIT, "admin": ADMIN, "other": OTHER, "anon": ANON}
+
+
+@dataclass
+class World:
+    demo_patient: str
+    demo_encounter: str
+    other_patient: str
+    other_encounter: str
+
+    def target(self, org: str) -> tuple[str, str]:
+        return (self.demo_patient, self.demo_encounter) if org == "demo" else (self.other_patient, self.other_encounter)
+
+
+async def make_world(api: Api) -> World:
+    demo_patient = await create_patient(api, as_=LEE)
+    demo_encounter = await create_encounter(api, demo_patient["id"], as_=LEE)
+    other_patient = await create_patient(api, as_=OTHER)
+    other_encounter = await create_encounter(api, other_patient["id"], as_=OTHER)
+    return World(demo_patient["id"], demo_encounter["id"], other_patient["id"], other_encounter["id"])
+
+
+def outcome_of_query(body: dict[str, Any], field: str, record_id: str) -> str:
+    if body.get("errors"):
+        codes = {error["extensions"]["code"] for error in body["errors"]}
+        assert len(codes) == 1, body
+        return {"FORBIDDEN": "FORBIDDEN", "UNAUTHENTICATED": "UNAUTH"}[codes.pop()]
+    value = body["data"][field]
+    if field == "me":
+        return "DATA" if value else "HIDDEN"
+    if field == "auditEvents":  # filtered by the record's id: are its events visible?
+        return "DATA" if value["edges"] else "HIDDEN"
+    if isinstance(value, dict) and "edges" in value:
+        ids = {edge["node"]["id"] for edge in value["edges"]}
+        return "DATA" if record_id in ids else "HIDDEN"
+    return "DATA" if value and value["id"] == record_id else "HIDDEN"
+
+
+def outcome_of_mutation(body: dict[str, Any], field: str) -> str:
+    if body.get("errors"):
+        codes = {error["extensions"]["code"] for error in body["errors"]}
+        return {"FORBIDDEN": "FORBIDDEN", "UNAUTHENTICATED": "UNAUTH"}[codes.pop()]
+    payload = body["data"][field]
+    if payload["errors"]:
+        return "ERROR:" + payload["errors"][0]["code"]
+    return "DATA"
+
+
+ME = "query { me { user { email } roles } }"
+PATIENT = "query($id: ID!) { patient(id: $id) { id } }"
+ENCOUNTERS = "query { encounters(first: 100) { edges { node { id } } } }"
+AUDIT_EVENTS = "query($id: ID) { auditEvents(first: 5, resourceId: $id) { edges { node { id } } } }"
+
+# field -> actor -> (outcome for a demo-org record, outcome for an other-org record)
+EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
+    "me": {a: ("DATA", "DATA") for a in ACTORS} | {"anon": ("UNAUTH", "UNAUTH")},
+    "patient": {
+        "lee": ("DATA", "HIDDEN"),
+        "kim": ("DATA", "HIDDEN"),
+        "scribe": ("DATA", "HIDDEN"),
+        "audit": ("FORBIDDEN", "FORBIDDEN"),
+        "admin": ("FORBIDDEN", "FORBIDDEN"),
+        "other": ("HIDDEN", "DATA"),
+        "anon": ("UNAUTH", "UNAUTH"),
+    },
+    "encounter": {
+        "lee": ("DATA", "HIDDEN"),
+        "kim": ("HIDDEN", "HIDDEN"),
+        "scribe": ("DATA", "HIDDEN"),
+        "audit": ("FORBIDDEN", "FORBIDDEN"),
+        "admin": ("FORBIDDEN", "FORBIDDEN"),
+        "other": ("HIDDEN", "DATA"),
+        "anon": ("UNAUTH", "UNAUTH"),
+    },
+    "auditEvents": {
+        "lee": ("FORBIDDEN", "FORBIDDEN"),
+        "kim": ("FORBIDDEN", "FORBIDDEN"),
+        "scribe": ("FORBIDDEN", "FORBIDDEN"),
+        "audit": ("DATA", "HIDDEN"),  # its own organization's trail only
+        "admin": ("FORBIDDEN", "FORBIDDEN"),
+        "other": ("FORBIDDEN", "FORBIDDEN"),
+        "anon": ("UNAUTH", "UNAUTH"),
+    },
+    "encounterCreate": {
+        "lee": ("DATA", "ERROR:PATIENT_NOT_FOUND"),
+        "kim": ("DATA", "ERROR:PATIENT_NOT_FOUND"),
+        "scribe": ("DATA", "ERROR:PATIENT_NOT_FOUND"),
+        "audit": ("FORBIDDEN", "FORBIDDEN"),
+        "admin": ("FORBIDDEN", "FORBIDDEN"),
+        "other": ("ERROR:PATIENT_NOT_FOUND", "DATA"),
+        "anon": ("UNAUTH", "UNAUTH"),
+    },
+    "recordingUpload": {
+        "lee": ("DATA", "ERROR:ENCOUNTER_NOT_FOUND"),
+        "kim": ("ERROR:ENCOUNTER_NOT_FOUND", "ERROR:ENCOUNTER_NOT_FOUND"),
+        "scribe": ("DATA", "ERROR:ENCOUNTER_NOT_FOUND"),
+        "audit": ("FORBIDDEN", "FORBIDDEN"),
+        "admin": ("FORBIDDEN", "FORBIDDEN"),
+        "other": ("ERROR:ENCOUNTER_NOT_FOUND", "DATA"),
+        "anon": ("UNAUTH", "UNAUTH"),
+    },
+}
+# Lists: the record is listed where it would be DATA above, absent otherwise.
+EXPECTED["patients"] = EXPECTED["patient"]
+EXPECTED["encounters"] = EXPECTED["encounter"]
+# Registration does not depend on an existing record: the same in both columns, in the caller's own org.
+EXPECTED["patientCreate"] = {
+    "lee": ("DATA", "DATA"),
+    "kim": ("DATA", "DATA"),
+    "scribe": ("DATA", "DATA"),
+    "audit": ("FORBIDDEN", "FORBIDDEN"),
+    "admin": ("FORBIDDEN", "FORBIDDEN"),
+    "other": ("DATA", "DATA"),
+    "anon": ("UNAUTH", "UNAUTH"),
+}
+
+
+async def run_field(api: Api, world: World, field: str, actor: str | None, org: str) -> str:
+    patient_id, encounter_id = world.target(org)
+    if field == "me":
+        return outcome_of_query(await api.gql(ME, as_=actor), "me", "")
+    if field == "patient":
+        return outcome_of_query(await api.gql(PATIENT, {"id": patient_id}, as_=actor), "patient", patient_id)
+    if field == "patients":
+        return outcome_of_query(await api.gql(queries.PATIENTS, {"first": 100}, as_=actor), "patients", patient_id)
+    if field == "encounter":
+        return outcome_of_query(await api.gql(queries.ENCOUNTER, {"id": encounter_id}, as_=actor), "encounter", encounter_id)
+    if field == "encounters":
+        return outcome_of_query(await api.gql(ENCOUNTERS, as_=actor), "encounters", encounter_id)
+    if field == "auditEvents":
+        return outcome_of_query(await api.gql(AUDIT_EVENTS, {"id": encounter_id}, as_=actor), "auditEvents", "")
+    if field == "patientCreate":
+        variables = {"input": {"givenName": "Neo", "familyName": "Synthetic", "birthDate": "1990-05-05", "mrn": new_mrn()}}
+        return outcome_of_mutation(await api.gql(queries.PATIENT_CREATE, variables, as_=actor), field)
+    if field == "encounterCreate":
+        variables = {"input": {"patientId": patient_id, "reason": "check-up"}}
+        return outcome_of_mutation(await api.gql(queries.ENCOUNTER_CREATE, variables, as_=actor), field)
+    if field == "recordingUpload":
+        response = await api.upload(
+            queries.RECORDING_UPLOAD,
+            {"input": {"encounterId": encounter_id, "file": None}},
+            "input.file",
+            tone_wav(0.5),
+            as_=actor,
+            headers={} if actor else {"Apollo-Require-Preflight": "true"},
+        )
+        assert response.status_code == 200, response.text
+        return outcome_of_mutation(response.json(), field)
+    raise AssertionError(field)
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+@pytest.mark.parametrize("field", list(EXPECTED))
+async def test_root_field_by_role_and_organization(api: Api, field: str, actor: str) -> None:
+    world = await make_world(api)
+    demo = await run_field(api, world, field, ACTORS[actor], "demo")
+    other = await run_field(api, world, field, ACTORS[actor], "other")
+    assert (demo, other) == EXPECTED[field][actor]
+
+
+def test_the_matrix_covers_every_root_field() -> None:
+    from api.schema import build_schema
+    from core.settings import ApiSettings
+
+    schema = build_schema(ApiSettings(), introspection=True)
+    roots = {
+        name
+        for root in (schema.query, schema.mutation)
+        for name in schema.schema_converter.from_object(root.__strawberry_definition__).fields
+    }
+    assert roots == set(EXPECTED), f"rows missing: {sorted(roots - set(EXPECTED))}"

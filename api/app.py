@@ -17,10 +17,9 @@ from starlette.types import Receive, Scope, Send
 
 from api.middleware import BodyLimitMiddleware, CsrfGuardMiddleware, RequestIdMiddleware
 from api.schema import build_schema
-from notes.bootstrap import Services
 from api.view import GraphQLView
 from core.settings import Settings
-from notes.bootstrap import close_services, open_services
+from notes.bootstrap import Services, close_services, open_services
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         try:
             async with holder["view"].services.database.session() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+        except Exception as exc:
             log.warning("health check: database unavailable (%s)", type(exc).__name__)
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ok"})

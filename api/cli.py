@@ -39,7 +39,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.development:
-        print("ambient token: development tokens are disabled outside development; use your identity provider", file=sys.stderr)
+        print(
+            "ambient token: development tokens are disabled outside development; use your identity provider",
+            file=sys.stderr,
+        )
         return 2
 
     async def run() -> int:
@@ -58,7 +61,9 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
             print(f"ambient token: no user with e-mail {args.user!r}", file=sys.stderr)
             return 1
         tokens = DevTokens(dev_jwt_secret(settings))
-        print(tokens.issue(user.email, ttl_minutes=args.ttl or settings.auth.dev_token_ttl_minutes, organization=args.org))
+        print(
+            tokens.issue(user.email, ttl_minutes=args.ttl or settings.auth.dev_token_ttl_minutes, organization=args.org)
+        )
         return 0
 
     return asyncio.run(run())
@@ -90,8 +95,10 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         if report.ok:
             print(f"audit chain OK: {report.checked} events verified")
             return 0
-        print(f"audit chain BROKEN at position {report.first_broken_position}: {report.reason} "
-              f"({report.checked} events verified before it)")
+        print(
+            f"audit chain BROKEN at position {report.first_broken_position}: {report.reason} "
+            f"({report.checked} events verified before it)"
+        )
         return 1
 
     return asyncio.run(run())
@@ -107,7 +114,9 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
 def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
     from transcription.render import transcribe_command
 
-    return transcribe_command(Path(args.file), model=args.model or settings.transcription.model, as_json=args.json, out=sys.stdout)
+    return transcribe_command(
+        Path(args.file), model=args.model or settings.transcription.model, as_json=args.json, out=sys.stdout
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,14 +11,13 @@ from strawberry.dataloader import DataLoader
 from authz.principal import Principal
 from core.pagination import PageRequest
 from notes.access import Access
+from notes.bootstrap import Services
 from notes.encounters.records import EncounterRecord
 from notes.identity.records import UserRecord
 from notes.patients.records import PatientRecord
 from notes.reader import Reader
 from notes.recordings.records import RecordingRecord
 from notes.session import RequestSession
-
-from notes.bootstrap import Services
 
 NESTED_LIST_LIMIT = 100
 

@@ -10,7 +10,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # A browser cannot send these cross-origin without a CORS preflight; a bearer token forces one too.
-PREFLIGHT_HEADERS = (b"authorization", b"apollo-require-preflight", b"x-apollo-operation-name", b"graphql-require-preflight")
+PREFLIGHT_HEADERS = (
+    b"authorization",
+    b"apollo-require-preflight",
+    b"x-apollo-operation-name",
+    b"graphql-require-preflight",
+)
 _SIMPLE_CONTENT_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded", b"text/plain")
 MULTIPART_OVERHEAD = 1024 * 1024  # form fields around the file
 

@@ -38,9 +38,7 @@ class PolicyExtension(FieldExtension):
         self._check(info, kwargs)
         return next_(source, info, **kwargs)
 
-    async def resolve_async(
-        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
-    ) -> Any:
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info, kwargs)
         return await next_(source, info, **kwargs)
 
@@ -51,9 +49,7 @@ class PublicExtension(FieldExtension):
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         return next_(source, info, **kwargs)
 
-    async def resolve_async(
-        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
-    ) -> Any:
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         return await next_(source, info, **kwargs)
 
 
@@ -72,10 +68,9 @@ class UnguardedFieldError(RuntimeError):
 def unguarded_fields(schema: strawberry.Schema) -> list[str]:
     """`Type.field` for each root field or resolver field that declares neither a policy nor PUBLIC."""
     roots = {
-        definition.name
-        for definition in (schema.query, schema.mutation, schema.subscription)
-        if definition is not None
-        for definition in [definition.__strawberry_definition__]  # type: ignore[attr-defined]
+        root.__strawberry_definition__.name  # type: ignore[attr-defined]
+        for root in (schema.query, schema.mutation, schema.subscription)
+        if root is not None
     }
     missing = []
     for type_definition in schema.schema_converter.type_map.values():
@@ -87,7 +82,7 @@ def unguarded_fields(schema: strawberry.Schema) -> list[str]:
             needs_guard = definition.name in roots or field.base_resolver is not None
             guarded = any(isinstance(ext, PolicyExtension | PublicExtension) for ext in field.extensions)
             if needs_guard and not guarded:
-                missing.append(f"{definition.name}.{field.graphql_name or field.python_name}")
+                missing.append(f"{definition.name}.{schema.config.name_converter.get_graphql_name(field)}")
     return sorted(missing)
 
 

@@ -1,22 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 
 from api.errors import bad_request
 from api.policy import policy
 from api.types.audit import AuditEvent, AuditOutcome
-from api.types.common import Connection, parse_id
-from api.types.encounter import Encounter, EncounterStatusType
+from api.types.common import Connection, PageInfo, parse_id
+from api.types.encounter import Encounter
+from notes.encounters.status import EncounterStatus
 from api.types.patient import Patient
 from api.types.user import Me, Organization, User
 from authz.audit import AuditFilter, list_events
 from core.pagination import InvalidCursor
 from notes.identity.repository import IdentityRepository
 
+PageT = TypeVar("PageT")
 
-def _pages(call):  # type: ignore[no-untyped-def]
+
+def _pages(call: Callable[[], PageT]) -> PageT:
     """Turn a malformed cursor or page size into a BAD_REQUEST error instead of a masked one."""
     try:
         return call()
@@ -39,7 +44,9 @@ class Query:
             return None
         return Me(
             user=User.of(user),
-            organization=Organization(id=strawberry.ID(str(organization.id)), slug=organization.slug, name=organization.name),
+            organization=Organization(
+                id=strawberry.ID(str(organization.id)), slug=organization.slug, name=organization.name
+            ),
             roles=sorted(principal.roles),
         )
 
@@ -60,7 +67,11 @@ class Query:
         extensions=[policy("patient", "read")],
     )
     async def patients(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None, search: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
     ) -> Connection[Patient] | None:
         context = info.context
         page = _pages(lambda: context.page(first, after))
@@ -89,13 +100,13 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         patient_id: strawberry.ID | None = None,
-        status: EncounterStatusType | None = None,
+        status: EncounterStatus | None = None,
     ) -> Connection[Encounter] | None:
         context = info.context
         page = _pages(lambda: context.page(first, after))
         patient_key = parse_id(patient_id)
         if patient_id is not None and patient_key is None:
-            return Connection(edges=[], page_info=_empty_page_info())
+            return Connection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
         result = await context.reader.encounters(page, patient_id=patient_key, status=status)
         return Connection.of(result, Encounter.of, lambda record: record.id)
 
@@ -131,9 +142,3 @@ class Query:
             result = await list_events(session, context.access.organization_id, page, where)
         context.access.record("read", "audit_event", None, "allowed")
         return Connection.of(result, AuditEvent.of, lambda row: row.position)
-
-
-def _empty_page_info():  # type: ignore[no-untyped-def]
-    from api.types.common import PageInfo
-
-    return PageInfo(has_next_page=False, end_cursor=None)

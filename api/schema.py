@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -18,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from api.errors import should_mask
 from api.mutation import Mutation

@@ -15,9 +15,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from api.context import Context
-from notes.bootstrap import Services
 from notes.access import Access
 from notes.authentication import AuthenticationFailed
+from notes.bootstrap import Services
 from notes.session import RequestSession
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ class GraphQLView(GraphQL[Context, None]):
         request.scope.setdefault("state", {})["graphql_context"] = context
         return context
 
-    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Response:
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response:
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)  # type: ignore[return-value]
         try:
@@ -78,9 +80,10 @@ class GraphQLView(GraphQL[Context, None]):
             finished = await self._finish(request)
         if not finished:
             return JSONResponse(
-                {"errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL"}}]}, status_code=500
+                {"errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL"}}]},
+                status_code=500,
             )
-        return response  # type: ignore[return-value]
+        return response
 
     async def _finish(self, request: Request) -> bool:
         context: Context | None = request.scope.get("state", {}).pop("graphql_context", None)

@@ -71,7 +71,7 @@ class AuditEvent:
 
 
 def _safe_resource_id(value: str | uuid.UUID | None) -> str | None:
-    """Only identifiers reach the trail: a client-supplied id that is not a UUID is dropped, since it could be anything."""
+    """Only identifiers reach the trail: a client-supplied id that is not a UUID is dropped (it could be anything)."""
     if value is None:
         return None
     if isinstance(value, uuid.UUID):

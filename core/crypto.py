@@ -92,9 +92,7 @@ async def seal_stream(
     yield sealer.seal(bytes(buffer), final=True)
 
 
-async def open_stream(
-    sealed_chunks: AsyncIterator[bytes], data_key: bytes, object_id: str
-) -> AsyncIterator[bytes]:
+async def open_stream(sealed_chunks: AsyncIterator[bytes], data_key: bytes, object_id: str) -> AsyncIterator[bytes]:
     """Decrypts what `seal_stream` produced; raises DecryptionError on any tampering or truncation."""
     aead = AESGCM(data_key)
     aad = object_id.encode()

@@ -7,6 +7,7 @@ processes holding it and stops the server when the last one exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import warnings
 from pathlib import Path
@@ -36,10 +37,8 @@ async def ensure_database(admin_url: str, name: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another process won the race
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process won the race
     finally:
         await conn.close()
 

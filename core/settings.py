@@ -20,7 +20,7 @@ class DatabaseSettings(BaseModel):
     max_overflow: int = Field(10, ge=0)
     pool_timeout_s: float = Field(10.0, gt=0, description="wait for a free connection before failing")
     statement_timeout_ms: int = Field(30_000, ge=0, description="server-side cap per statement; 0 = none")
-    embedded_database: str = "ambient"
+    embedded_database: str = Field("ambient", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class StorageSettings(BaseModel):

@@ -10,13 +10,13 @@ import uuid
 from collections.abc import Sequence
 
 from authz.principal import Principal
+from core.pagination import Page, PageRequest
 from notes.access import Access
 from notes.encounters.records import EncounterRecord
 from notes.encounters.repository import EncounterRepository
 from notes.encounters.status import EncounterStatus
 from notes.identity.records import UserRecord
 from notes.identity.repository import IdentityRepository
-from core.pagination import Page, PageRequest
 from notes.patients.records import PatientRecord
 from notes.patients.repository import PatientRepository
 from notes.recordings.records import RecordingRecord
@@ -50,7 +50,7 @@ class Reader:
 
     async def patients(self, page: PageRequest[uuid.UUID], search: str | None) -> Page[PatientRecord]:
         async with self.session.use() as session:
-            result = await PatientRepository(session, self.principal).list(page, search)
+            result = await PatientRepository(session, self.principal).page(page, search)
         for patient in result.items:
             self.access.read("patient", patient.id)
         return result
@@ -66,9 +66,7 @@ class Reader:
         self, page: PageRequest[uuid.UUID], *, patient_id: uuid.UUID | None, status: EncounterStatus | None
     ) -> Page[EncounterRecord]:
         async with self.session.use() as session:
-            result = await EncounterRepository(session, self.principal).list(
-                page, patient_id=patient_id, status=status
-            )
+            result = await EncounterRepository(session, self.principal).page(page, patient_id=patient_id, status=status)
         for encounter in result.items:
             self.access.read("encounter", encounter.id)
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -91,6 +92,11 @@ async def services(settings: Settings, database_url: str) -> AsyncIterator[Servi
     await close_services(opened)
 
 
+def _empty_home_directories(settings: Settings) -> None:
+    for name in ("objects", "tmp"):
+        shutil.rmtree(settings.home_path(name), ignore_errors=True)
+
+
 async def _empty_all_tables(database: Database) -> None:
     tables = ", ".join(f'"{table.name}"' for table in reversed(Base.metadata.sorted_tables))
     async with database.transaction() as session:
@@ -107,12 +113,14 @@ async def _isolated(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     services: Services = request.getfixturevalue("services")
     await _empty_all_tables(services.database)
+    _empty_home_directories(services.settings)
     async with services.database.transaction() as session:
         await seed_demo(session)
     await load_role_assignments(services.database, services.authorizer)
     services.authenticator.clear()
     yield
     await _empty_all_tables(services.database)
+    _empty_home_directories(services.settings)
 
 
 @pytest.fixture
@@ -134,7 +142,9 @@ class Api:
         self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token(as_)}"} if as_ else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -38,7 +38,10 @@ async def encounter_create(info: strawberry.Info, input: EncounterCreateInput) -
         if input.clinician_id is not None and clinician_id is None:
             raise EncounterDomainError(EncounterErrorCode.CLINICIAN_NOT_FOUND, "no such clinician", "clinicianId")
         record = await create_encounter(
-            context.services.database, context.access, patient_id=patient_id, reason=input.reason,
+            context.services.database,
+            context.access,
+            patient_id=patient_id,
+            reason=input.reason,
             clinician_id=clinician_id,
         )
     except EncounterDomainError as error:

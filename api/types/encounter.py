@@ -12,13 +12,13 @@ from api.types.user import User
 from notes.encounters.records import EncounterRecord
 from notes.encounters.status import EncounterStatus
 
-EncounterStatusType = strawberry.enum(EncounterStatus, name="EncounterStatus", description="Pipeline state.")
+strawberry.enum(EncounterStatus, name="EncounterStatus", description="Where an encounter is in the pipeline.")
 
 
 @strawberry.type(description="A visit: one patient, one responsible clinician, its audio and documentation.")
 class Encounter:
     id: strawberry.ID = strawberry.field(description="Stable identifier.")
-    status: EncounterStatusType = strawberry.field(description="Where the encounter is in the pipeline.")
+    status: EncounterStatus = strawberry.field(description="Where the encounter is in the pipeline.")
     status_reason: str | None = strawberry.field(description="Machine-readable reason when status is FAILED.")
     reason: str = strawberry.field(description="Reason for the visit, as entered.")
     created_at: datetime = strawberry.field(description="When the encounter was opened.")

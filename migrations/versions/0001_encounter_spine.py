@@ -51,12 +51,8 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("position", name=op.f("pk_audit_events")),
     )
-    op.create_index(
-        "ix_audit_events_org_position", "audit_events", ["organization_id", "position"], unique=False
-    )
-    op.create_index(
-        "ix_audit_events_resource", "audit_events", ["resource_type", "resource_id"], unique=False
-    )
+    op.create_index("ix_audit_events_org_position", "audit_events", ["organization_id", "position"], unique=False)
+    op.create_index("ix_audit_events_resource", "audit_events", ["resource_type", "resource_id"], unique=False)
     op.create_table(
         "organizations",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -85,9 +81,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('clinician', 'scribe', 'compliance', 'admin')", name=op.f("ck_memberships_role")
-        ),
+        sa.CheckConstraint("role IN ('clinician', 'scribe', 'compliance', 'admin')", name=op.f("ck_memberships_role")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -150,9 +144,7 @@ def upgrade() -> None:
             name=op.f("fk_scribe_assignments_scribe_id_users"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "organization_id", "scribe_id", "clinician_id", name=op.f("pk_scribe_assignments")
-        ),
+        sa.PrimaryKeyConstraint("organization_id", "scribe_id", "clinician_id", name=op.f("pk_scribe_assignments")),
     )
     op.create_table(
         "encounters",
@@ -255,9 +247,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recordings")),
-        sa.UniqueConstraint(
-            "encounter_id", "idempotency_key", name=op.f("uq_recordings_encounter_id_idempotency_key")
-        ),
+        sa.UniqueConstraint("encounter_id", "idempotency_key", name=op.f("uq_recordings_encounter_id_idempotency_key")),
         sa.UniqueConstraint("storage_key", name=op.f("uq_recordings_storage_key")),
     )
     op.create_index(op.f("ix_recordings_encounter_id"), "recordings", ["encounter_id"], unique=False)

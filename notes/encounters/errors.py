@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from notes.errors import DomainError
 
 
-class EncounterErrorCode(str, Enum):
+class EncounterErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     PATIENT_NOT_FOUND = "PATIENT_NOT_FOUND"
     CLINICIAN_NOT_FOUND = "CLINICIAN_NOT_FOUND"
@@ -13,4 +13,6 @@ class EncounterErrorCode(str, Enum):
 
 
 class EncounterError(DomainError):
-    code: EncounterErrorCode
+    def __init__(self, code: EncounterErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(code, message, field)
+        self.code: EncounterErrorCode = code

@@ -42,9 +42,7 @@ class CareTeamMember(Base):
 
     __tablename__ = "encounter_care_team"
 
-    encounter_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True
-    )
+    encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     added_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

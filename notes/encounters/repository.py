@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Unpack
+
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
 from core.ids import new_id
+from core.pagination import Page, PageRequest
 from notes.encounters.models import CareTeamMember, Encounter
 from notes.encounters.records import EncounterRecord
 from notes.encounters.status import EncounterStatus
-from core.pagination import Page, PageRequest
 from notes.scoping import encounter_visible
 
 _COLUMNS = (
@@ -31,7 +33,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Row[tuple[object, ...]]) -> EncounterRecord:
+def _record(row: Row[Unpack[tuple[Any, ...]]]) -> EncounterRecord:
     values = dict(row._mapping)
     values["status"] = EncounterStatus(values["status"])
     return EncounterRecord(**values)
@@ -57,7 +59,7 @@ class EncounterRepository:
         row = (await self.session.execute(query)).first()
         return _record(row) if row else None
 
-    async def list(
+    async def page(
         self,
         page: PageRequest[uuid.UUID],
         *,
@@ -144,8 +146,6 @@ class EncounterRepository:
 
     async def remove_care_team_member(self, encounter_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         result = await self.session.execute(
-            delete(CareTeamMember).where(
-                CareTeamMember.encounter_id == encounter_id, CareTeamMember.user_id == user_id
-            )
+            delete(CareTeamMember).where(CareTeamMember.encounter_id == encounter_id, CareTeamMember.user_id == user_id)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -36,7 +36,9 @@ async def _responsible_clinician(
     if len(allowed) == 1:
         return next(iter(allowed))
     raise EncounterError(
-        EncounterErrorCode.INVALID_INPUT, "clinicianId is required: you act for several clinicians", "clinicianId"
+        EncounterErrorCode.INVALID_INPUT,
+        "clinicianId is required: you act for several clinicians",
+        "clinicianId",
     )
 
 

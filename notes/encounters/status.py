@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class EncounterStatus(str, Enum):
+class EncounterStatus(StrEnum):
     CREATED = "CREATED"  # no audio yet
     RECORDING = "RECORDING"  # live chunks arriving
     RECORDED = "RECORDED"  # audio complete, waiting for transcription

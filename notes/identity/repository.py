@@ -93,9 +93,7 @@ class IdentityRepository:
 
     async def ensure_user(self, email: str, display_name: str) -> uuid.UUID:
         await self.session.execute(
-            pg_insert(User)
-            .values(id=new_id(), email=email.lower(), display_name=display_name)
-            .on_conflict_do_nothing()
+            pg_insert(User).values(id=new_id(), email=email.lower(), display_name=display_name).on_conflict_do_nothing()
         )
         found = await self.session.scalar(select(User.id).where(User.email == email.lower()))
         assert found is not None

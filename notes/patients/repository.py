@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Unpack
+
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -27,7 +29,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Row[tuple[object, ...]]) -> PatientRecord:
+def _record(row: Row[Unpack[tuple[Any, ...]]]) -> PatientRecord:
     return PatientRecord(**row._mapping)
 
 
@@ -43,15 +45,13 @@ class PatientRepository:
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PatientRecord]:
         if not ids:
             return {}
-        rows = await self.session.execute(
-            select(*_COLUMNS).where(Patient.id.in_(ids), patient_visible(self.principal))
-        )
+        rows = await self.session.execute(select(*_COLUMNS).where(Patient.id.in_(ids), patient_visible(self.principal)))
         return {row.id: _record(row) for row in rows}
 
     async def get(self, patient_id: uuid.UUID) -> PatientRecord | None:
         return (await self.get_many([patient_id])).get(patient_id)
 
-    async def list(self, page: PageRequest[uuid.UUID], search: str | None = None) -> Page[PatientRecord]:
+    async def page(self, page: PageRequest[uuid.UUID], search: str | None = None) -> Page[PatientRecord]:
         query = select(*_COLUMNS).where(patient_visible(self.principal))
         if search:
             pattern = f"%{_escape_like(search.strip())}%"

@@ -32,9 +32,7 @@ def _validate(new: NewPatient, today: date) -> NewPatient:
         if not value or len(value) > MAX_NAME:
             raise PatientError(PatientErrorCode.INVALID_INPUT, f"{field} must be 1-{MAX_NAME} characters", field)
     if not _MRN.match(mrn):
-        raise PatientError(
-            PatientErrorCode.INVALID_INPUT, "mrn must be 1-64 letters, digits or hyphens", "mrn"
-        )
+        raise PatientError(PatientErrorCode.INVALID_INPUT, "mrn must be 1-64 letters, digits or hyphens", "mrn")
     if new.birth_date > today or new.birth_date.year < today.year - 130:
         raise PatientError(PatientErrorCode.INVALID_INPUT, "birthDate is not a plausible date of birth", "birthDate")
     return NewPatient(given, family, new.birth_date, mrn)

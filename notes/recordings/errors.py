@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from notes.errors import DomainError
 
 
-class RecordingErrorCode(str, Enum):
+class RecordingErrorCode(StrEnum):
     ENCOUNTER_NOT_FOUND = "ENCOUNTER_NOT_FOUND"
     ENCOUNTER_SIGNED = "ENCOUNTER_SIGNED"
     EMPTY_FILE = "EMPTY_FILE"
@@ -18,4 +18,6 @@ class RecordingErrorCode(str, Enum):
 
 
 class RecordingError(DomainError):
-    code: RecordingErrorCode
+    def __init__(self, code: RecordingErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(code, message, field)
+        self.code: RecordingErrorCode = code

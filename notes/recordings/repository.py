@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Unpack
+
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
@@ -35,7 +37,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Row[tuple[object, ...]]) -> RecordingRecord:
+def _record(row: Row[Unpack[tuple[Any, ...]]]) -> RecordingRecord:
     values = dict(row._mapping)
     wrapped = WrappedKey(values.pop("key_id"), values.pop("key_nonce"), values.pop("wrapped_key"))
     return RecordingRecord(wrapped_key=wrapped, **values)
@@ -46,9 +48,11 @@ class RecordingRepository:
         self.session = session
         self.principal = principal
 
-    def _visible(self):  # type: ignore[no-untyped-def]
-        return select(*_COLUMNS).join(Encounter, Encounter.id == Recording.encounter_id).where(
-            encounter_visible(self.principal)
+    def _visible(self) -> Select[Unpack[tuple[Any, ...]]]:
+        return (
+            select(*_COLUMNS)
+            .join(Encounter, Encounter.id == Recording.encounter_id)
+            .where(encounter_visible(self.principal))
         )
 
     async def by_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordingRecord]]:

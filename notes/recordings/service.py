@@ -99,7 +99,9 @@ async def upload_recording(
     assert access.principal is not None
     if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY):
         raise RecordingError(
-            RecordingErrorCode.INVALID_INPUT, f"idempotencyKey must be 1-{MAX_IDEMPOTENCY_KEY} characters", "idempotencyKey"
+            RecordingErrorCode.INVALID_INPUT,
+            f"idempotencyKey must be 1-{MAX_IDEMPOTENCY_KEY} characters",
+            "idempotencyKey",
         )
     encounter = await _visible_encounter(database, access, encounter_id)
 
@@ -134,9 +136,7 @@ async def upload_recording(
                 idempotency_key=idempotency_key,
                 created_by=access.user_id,
             )
-            await EncounterRepository(work.session, access.principal).set_status(
-                encounter.id, EncounterStatus.RECORDED
-            )
+            await EncounterRepository(work.session, access.principal).set_status(encounter.id, EncounterStatus.RECORDED)
             work.audit("create", "recording", recording.id)
     except IntegrityError:
         # The same idempotency key committed concurrently: keep theirs, drop our copy.

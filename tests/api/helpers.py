@@ -19,7 +19,9 @@ async def create_patient(api: Api, *, as_: str, given: str = "Ada", family: str 
 
 async def create_encounter(api: Api, patient_id: str, *, as_: str, **extra: Any) -> dict[str, Any]:
     body = await api.gql(
-        queries.ENCOUNTER_CREATE, {"input": {"patientId": patient_id, "reason": "follow-up", **extra}}, as_=as_
+        queries.ENCOUNTER_CREATE,
+        {"input": {"patientId": patient_id, "reason": "follow-up", **extra}},
+        as_=as_,
     )
     payload = body["data"]["encounterCreate"]
     assert payload["errors"] == [], payload

@@ -7,7 +7,10 @@ mutation($input: PatientCreateInput!) {
 
 ENCOUNTER_CREATE = """
 mutation($input: EncounterCreateInput!) {
-  encounterCreate(input: $input) { encounter { id status reason clinician { email } patient { id } } errors { code message field } }
+  encounterCreate(input: $input) {
+    encounter { id status reason clinician { email } patient { id } }
+    errors { code message field }
+  }
 }"""
 
 RECORDING_UPLOAD = """

@@ -28,7 +28,15 @@ ADMIN = "admin@demo.test"
 OTHER = "dr.other@other.test"  # clinician of the other organization
 ANON = None
 
-ACTORS = {"lee": LEE, "kim": KIM, "scribe": SCRIBE, "audit": AUDIT, "admin": ADMIN, "other": OTHER, "anon": ANON}
+ACTORS = {
+    "lee": LEE,
+    "kim": KIM,
+    "scribe": SCRIBE,
+    "audit": AUDIT,
+    "admin": ADMIN,
+    "other": OTHER,
+    "anon": ANON,
+}
 
 
 @dataclass
@@ -154,13 +162,22 @@ async def run_field(api: Api, world: World, field: str, actor: str | None, org: 
     if field == "patients":
         return outcome_of_query(await api.gql(queries.PATIENTS, {"first": 100}, as_=actor), "patients", patient_id)
     if field == "encounter":
-        return outcome_of_query(await api.gql(queries.ENCOUNTER, {"id": encounter_id}, as_=actor), "encounter", encounter_id)
+        return outcome_of_query(
+            await api.gql(queries.ENCOUNTER, {"id": encounter_id}, as_=actor), "encounter", encounter_id
+        )
     if field == "encounters":
         return outcome_of_query(await api.gql(ENCOUNTERS, as_=actor), "encounters", encounter_id)
     if field == "auditEvents":
         return outcome_of_query(await api.gql(AUDIT_EVENTS, {"id": encounter_id}, as_=actor), "auditEvents", "")
     if field == "patientCreate":
-        variables = {"input": {"givenName": "Neo", "familyName": "Synthetic", "birthDate": "1990-05-05", "mrn": new_mrn()}}
+        variables = {
+            "input": {
+                "givenName": "Neo",
+                "familyName": "Synthetic",
+                "birthDate": "1990-05-05",
+                "mrn": new_mrn(),
+            }
+        }
         return outcome_of_mutation(await api.gql(queries.PATIENT_CREATE, variables, as_=actor), field)
     if field == "encounterCreate":
         variables = {"input": {"patientId": patient_id, "reason": "check-up"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from api.schema import build_schema
 from api.view import GraphQLView
 from core.settings import Settings
 from notes.bootstrap import Services, close_services, open_services
+from notes.pipeline.worker import WorkerOptions, background_worker
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         owned = services is None
         active = services if services is not None else await open_services(settings)
         holder["view"] = GraphQLView(active, schema=schema)
-        try:
-            yield
-        finally:
+        async with contextlib.AsyncExitStack() as stack:
             if owned:
-                await close_services(active)
+                stack.push_async_callback(close_services, active)
+            if owned and settings.worker.in_process:
+                await stack.enter_async_context(
+                    background_worker(active, active.database_url, WorkerOptions.from_settings(settings.worker))
+                )
+            yield
 
     class GraphQLEndpoint:
         """ASGI endpoint for HTTP and WebSocket; the view exists once the lifespan has opened the services."""

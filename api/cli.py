@@ -37,6 +37,26 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> None:
+        from notes.bootstrap import close_services, open_services
+        from notes.pipeline.worker import WorkerOptions, run_worker
+
+        services = await open_services(settings)
+        try:
+            await run_worker(
+                services,
+                services.database_url,
+                WorkerOptions.from_settings(settings.worker, args.concurrency),
+                install_signal_handlers=True,
+            )
+        finally:
+            await close_services(services)
+
+    asyncio.run(run())
+    return 0
+
+
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.development:
         print(
@@ -129,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true", help="do not run a pipeline worker in-process")
     serve.add_argument("--access-log", action="store_true", help="log each request line (paths only)")
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run a pipeline worker (transcription, extraction, drafting)")
+    worker.add_argument("--concurrency", type=int, help="jobs at a time in this process")
+    worker.set_defaults(handler=_worker)
 
     token = commands.add_parser("token", help="print a development bearer token")
     token.add_argument("--user", required=True, metavar="EMAIL")

@@ -13,11 +13,13 @@ from core.pagination import PageRequest
 from notes.access import Access
 from notes.bootstrap import Services
 from notes.encounters.records import EncounterRecord
+from notes.findings.records import FindingRecord
 from notes.identity.records import UserRecord
 from notes.patients.records import PatientRecord
 from notes.reader import Reader
 from notes.recordings.records import RecordingRecord
 from notes.session import RequestSession
+from notes.transcripts.records import TranscriptRecord
 
 NESTED_LIST_LIMIT = 100
 
@@ -38,6 +40,11 @@ class Loaders:
         self.encounters_by_patient: DataLoader[uuid.UUID, list[EncounterRecord]] = DataLoader(
             self._encounters_by_patient
         )
+        self.transcript: DataLoader[uuid.UUID, TranscriptRecord | None] = DataLoader(
+            self.reader.transcripts_for_encounters
+        )
+        self.transcript_text: DataLoader[uuid.UUID, str] = DataLoader(self.reader.transcript_texts)
+        self.findings: DataLoader[uuid.UUID, list[FindingRecord]] = DataLoader(self.reader.findings_for_encounters)
 
     async def _encounters_by_patient(self, ids: list[uuid.UUID]) -> list[list[EncounterRecord]]:
         return await self.reader.encounters_by_patient(ids, limit_each=NESTED_LIST_LIMIT + 1)

@@ -4,6 +4,7 @@ import strawberry
 
 from api.mutations.encounter_create import encounter_create
 from api.mutations.patient_create import patient_create
+from api.mutations.recording_chunks import recording_chunk_append, recording_finish
 from api.mutations.recording_upload import recording_upload
 
 
@@ -12,3 +13,5 @@ class Mutation:
     patient_create = patient_create
     encounter_create = encounter_create
     recording_upload = recording_upload
+    recording_chunk_append = recording_chunk_append
+    recording_finish = recording_finish

@@ -11,17 +11,17 @@ from api.policy import policy
 from api.types.audit import AuditEvent, AuditOutcome
 from api.types.common import Connection, PageInfo, parse_id
 from api.types.encounter import Encounter
-from notes.encounters.status import EncounterStatus
 from api.types.patient import Patient
 from api.types.user import Me, Organization, User
 from authz.audit import AuditFilter, list_events
 from core.pagination import InvalidCursor
+from notes.encounters.status import EncounterStatus
 from notes.identity.repository import IdentityRepository
 
 PageT = TypeVar("PageT")
 
 
-def _pages(call: Callable[[], PageT]) -> PageT:
+def pages(call: Callable[[], PageT]) -> PageT:
     """Turn a malformed cursor or page size into a BAD_REQUEST error instead of a masked one."""
     try:
         return call()
@@ -74,7 +74,7 @@ class Query:
         search: str | None = None,
     ) -> Connection[Patient] | None:
         context = info.context
-        page = _pages(lambda: context.page(first, after))
+        page = pages(lambda: context.page(first, after))
         result = await context.reader.patients(page, search)
         return Connection.of(result, Patient.of, lambda record: record.id)
 
@@ -103,7 +103,7 @@ class Query:
         status: EncounterStatus | None = None,
     ) -> Connection[Encounter] | None:
         context = info.context
-        page = _pages(lambda: context.page(first, after))
+        page = pages(lambda: context.page(first, after))
         patient_key = parse_id(patient_id)
         if patient_id is not None and patient_key is None:
             return Connection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
@@ -128,7 +128,7 @@ class Query:
         until: datetime | None = None,
     ) -> Connection[AuditEvent] | None:
         context = info.context
-        page = _pages(lambda: context.position_page(first, after))
+        page = pages(lambda: context.position_page(first, after))
         where = AuditFilter(
             actor_id=parse_id(actor_id),
             resource_type=resource_type,

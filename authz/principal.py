@@ -9,6 +9,8 @@ from typing import Literal
 Role = Literal["clinician", "scribe", "compliance", "admin", "transcriber", "extractor", "drafter"]
 USER_ROLES: tuple[Role, ...] = ("clinician", "scribe", "compliance", "admin")
 ANY_ORGANIZATION = "*"
+# Pipeline workers act as these named services, each with one narrow role (see policy.csv).
+SERVICE_ROLES: dict[str, Role] = {"transcriber": "transcriber", "extractor": "extractor", "drafter": "drafter"}
 
 
 @dataclass(frozen=True, slots=True)

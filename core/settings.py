@@ -59,7 +59,8 @@ class TranscriptionSettings(BaseModel):
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = Field(1, ge=1)
-    beam_size: int = Field(1, ge=1)
+    beam_size: int = Field(5, ge=1)
+    hotwords: int = Field(40, ge=0, description="medication names passed to whisper as hotwords")
 
 
 class NlpSettings(BaseModel):
@@ -79,6 +80,8 @@ class LlmSettings(BaseModel):
 class WorkerSettings(BaseModel):
     in_process: bool = Field(True, description="`ambient serve` runs one worker inside the server")
     concurrency: int = Field(1, ge=1)
+    heartbeat_s: float = Field(5.0, gt=0)
+    stalled_after_s: float = Field(20.0, gt=0, description="a worker silent this long is presumed dead")
 
 
 class Settings(BaseSettings):

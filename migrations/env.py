@@ -5,12 +5,15 @@ from sqlalchemy import Connection, create_engine
 
 import notes.models  # noqa: F401  (registers every table on the metadata)
 from core.db import Base
+from migrations import include_object
 
 target_metadata = Base.metadata
 
 
 def _configure(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_object=include_object
+    )
     with context.begin_transaction():
         context.run_migrations()
 

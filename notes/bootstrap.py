@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import migrations
 from authz.audit_writer import AuditWriter
-from authz.authorizer import Authorizer
+from authz.authorizer import Authorizer, RoleAssignment
+from authz.principal import ANY_ORGANIZATION, SERVICE_ROLES
 from authz.tokens import DevTokens, OidcTokens, TokenVerifier
 from core.crypto import KeyWrapper
 from core.db import Database, create_engine
@@ -32,6 +33,10 @@ class Services:
     audit_writer: AuditWriter
     authenticator: Authenticator
 
+    @property
+    def database_url(self) -> str:
+        return self.database.engine.url.render_as_string(hide_password=False)
+
 
 def token_verifier(settings: Settings) -> TokenVerifier:
     auth = settings.auth
@@ -52,15 +57,21 @@ def encrypted_store(settings: Settings) -> EncryptedStore:
     return EncryptedStore(LocalDirectoryStore(root), KeyWrapper(master_key(settings), settings.storage.master_key_id))
 
 
+SERVICE_ASSIGNMENTS = [
+    RoleAssignment(f"service:{name}", role, ANY_ORGANIZATION) for name, role in SERVICE_ROLES.items()
+]
+
+
 async def load_role_assignments(database: Database, authorizer: Authorizer) -> None:
     async with database.session() as session:
-        authorizer.replace_assignments(await IdentityRepository(session).all_role_assignments())
+        people = await IdentityRepository(session).all_role_assignments()
+    authorizer.replace_assignments([*people, *SERVICE_ASSIGNMENTS])
 
 
 async def open_database(settings: Settings) -> Database:
     url = await resolve_database_url(settings)
+    await migrations.upgrade(url)
     engine = create_engine(url, settings.database)
-    await migrations.upgrade(engine)
     database = Database.for_engine(engine)
     if settings.development:
         async with database.transaction() as session:

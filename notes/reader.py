@@ -15,6 +15,8 @@ from notes.access import Access
 from notes.encounters.records import EncounterRecord
 from notes.encounters.repository import EncounterRepository
 from notes.encounters.status import EncounterStatus
+from notes.findings.records import FindingRecord
+from notes.findings.repository import FindingRepository
 from notes.identity.records import UserRecord
 from notes.identity.repository import IdentityRepository
 from notes.patients.records import PatientRecord
@@ -22,6 +24,8 @@ from notes.patients.repository import PatientRepository
 from notes.recordings.records import RecordingRecord
 from notes.recordings.repository import RecordingRepository
 from notes.session import RequestSession
+from notes.transcripts.records import SegmentRecord, TranscriptRecord
+from notes.transcripts.repository import TranscriptRepository
 
 
 class Reader:
@@ -89,6 +93,32 @@ class Reader:
             for recording in recordings:
                 self.access.read("recording", recording.id)
         return [grouped.get(key, []) for key in encounter_ids]
+
+    # -- transcripts (PHI: every read is audited) -----------------------------------------------------
+    async def transcripts_for_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> list[TranscriptRecord | None]:
+        async with self.session.use() as session:
+            found = await TranscriptRepository(session, self.principal).latest_for_encounters(encounter_ids)
+        for transcript in found.values():
+            self.access.read("transcript", transcript.id)
+        return [found.get(key) for key in encounter_ids]
+
+    async def transcript_texts(self, transcript_ids: Sequence[uuid.UUID]) -> list[str]:
+        """Callers reach transcripts only through `transcripts_for_encounters`, which scoped and audited them."""
+        async with self.session.use() as session:
+            texts = await TranscriptRepository(session, self.principal).texts(transcript_ids)
+        return [texts.get(key, "") for key in transcript_ids]
+
+    async def segments(self, transcript_id: uuid.UUID, page: PageRequest[int]) -> Page[SegmentRecord]:
+        async with self.session.use() as session:
+            return await TranscriptRepository(session, self.principal).segments(transcript_id, page)
+
+    # -- findings (PHI) -----------------------------------------------------------------------------------
+    async def findings_for_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> list[list[FindingRecord]]:
+        async with self.session.use() as session:
+            found = await FindingRepository(session, self.principal).for_encounters(encounter_ids)
+        for encounter_id in found:
+            self.access.read("findings", encounter_id)
+        return [found.get(key, []) for key in encounter_ids]
 
     # -- staff -----------------------------------------------------------------------------------------
     async def users_by_id(self, ids: Sequence[uuid.UUID]) -> list[UserRecord | None]:

@@ -64,9 +64,7 @@ async def database_url(test_home: Path) -> AsyncIterator[str]:
     finally:
         await admin.close()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url, Settings().database)
-    await migrations.upgrade(engine)
-    await engine.dispose()
+    await migrations.upgrade(url)
     yield url
     admin = await asyncpg.connect(libpq_url(server_url))
     try:

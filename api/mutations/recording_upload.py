@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from enum import Enum
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -11,9 +12,20 @@ from api.types.common import parse_id
 from api.types.errors import RecordingError, recording_error
 from api.types.recording import Recording
 from core.crypto import CHUNK_SIZE
+from core.settings import Settings
 from notes.recordings.errors import RecordingError as RecordingDomainError
 from notes.recordings.errors import RecordingErrorCode
 from notes.recordings.service import UploadLimits, upload_recording
+
+
+@strawberry.enum(description="Which speaker each channel of a two-channel recording carries.")
+class ChannelMapping(Enum):
+    CLINICIAN_LEFT = "clinician,patient"
+    PATIENT_LEFT = "patient,clinician"
+
+    @property
+    def speakers(self) -> str:
+        return str(self.value)
 
 
 @strawberry.input(description="Whole-file audio upload (GraphQL multipart request).")
@@ -23,6 +35,10 @@ class RecordingUploadInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Retry-safe key: the same key and the same bytes give the same recording."
     )
+    channel_mapping: ChannelMapping = strawberry.field(
+        default=ChannelMapping.CLINICIAN_LEFT,
+        description="For two-channel audio: which channel carries whom. Mono audio is speaker UNKNOWN.",
+    )
 
 
 @strawberry.type(description="The stored recording, or why it was refused.")
@@ -31,9 +47,17 @@ class RecordingUploadPayload:
     errors: list[RecordingError] = strawberry.field(description="Empty on success.")
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
     while chunk := await upload.read(CHUNK_SIZE):
         yield chunk
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(
+        max_bytes=settings.api.max_upload_bytes,
+        max_seconds=settings.api.max_recording_seconds,
+        spool_dir=settings.home_path("tmp"),
+    )
 
 
 @strawberry.mutation(
@@ -42,7 +66,6 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 )
 async def recording_upload(info: strawberry.Info, input: RecordingUploadInput) -> RecordingUploadPayload:
     context = info.context
-    settings = context.services.settings
     encounter_id = parse_id(input.encounter_id)
     try:
         if encounter_id is None:
@@ -54,13 +77,10 @@ async def recording_upload(info: strawberry.Info, input: RecordingUploadInput) -
             context.services.store,
             context.access,
             encounter_id=encounter_id,
-            chunks=_chunks(input.file),
+            chunks=upload_chunks(input.file),
             idempotency_key=input.idempotency_key,
-            limits=UploadLimits(
-                max_bytes=settings.api.max_upload_bytes,
-                max_seconds=settings.api.max_recording_seconds,
-                spool_dir=settings.home_path("tmp"),
-            ),
+            channel_speakers=input.channel_mapping.speakers,
+            limits=upload_limits(context.services.settings),
         )
     except RecordingDomainError as error:
         return RecordingUploadPayload(recording=None, errors=[recording_error(error)])

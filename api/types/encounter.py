@@ -6,8 +6,10 @@ from datetime import datetime
 import strawberry
 
 from api.policy import policy
+from api.types.findings import Findings
 from api.types.patient import Patient
 from api.types.recording import Recording
+from api.types.transcript import Transcript
 from api.types.user import User
 from notes.encounters.records import EncounterRecord
 from notes.encounters.status import EncounterStatus
@@ -52,6 +54,21 @@ class Encounter:
     async def clinician(self, info: strawberry.Info) -> User | None:
         record = await info.context.loaders.user.load(self.clinician_id)
         return User.of(record) if record else None
+
+    @strawberry.field(
+        description="The current transcript (live while chunks arrive); null before any audio.",
+        extensions=[policy("transcript", "read")],
+    )
+    async def transcript(self, info: strawberry.Info) -> Transcript | None:
+        record = await info.context.loaders.transcript.load(self.key)
+        return Transcript.of(record) if record else None
+
+    @strawberry.field(
+        description="Problems and medications found in the transcript (empty before extraction).",
+        extensions=[policy("findings", "read")],
+    )
+    async def findings(self, info: strawberry.Info) -> Findings:
+        return Findings.of(await info.context.loaders.findings.load(self.key))
 
     @strawberry.field(description="Uploaded audio, oldest first.", extensions=[policy("recording", "read")])
     async def recordings(self, info: strawberry.Info) -> list[Recording]:

@@ -12,12 +12,8 @@ from notes.recordings.errors import RecordingError as RecordingDomainError
 from notes.recordings.errors import RecordingErrorCode
 
 strawberry.enum(PatientErrorCode, name="PatientErrorCode", description="Why a patient change failed.")
-strawberry.enum(
-    EncounterErrorCode, name="EncounterErrorCode", description="Why an encounter change failed."
-)
-strawberry.enum(
-    RecordingErrorCode, name="RecordingErrorCode", description="Why an upload was refused."
-)
+strawberry.enum(EncounterErrorCode, name="EncounterErrorCode", description="Why an encounter change failed.")
+strawberry.enum(RecordingErrorCode, name="RecordingErrorCode", description="Why an upload was refused.")
 
 
 @strawberry.type(description="A patient mutation error.")
@@ -39,6 +35,9 @@ class RecordingError:
     code: RecordingErrorCode = strawberry.field(description="Machine-readable reason.")
     message: str = strawberry.field(description="Human-readable explanation (never contains patient data).")
     field: str | None = strawberry.field(description="The input field at fault, if any.")
+    missing_sequences: list[int] | None = strawberry.field(
+        default=None, description="For MISSING_CHUNKS: the chunk sequences not received."
+    )
 
 
 def patient_error(error: PatientDomainError) -> PatientError:
@@ -50,4 +49,9 @@ def encounter_error(error: EncounterDomainError) -> EncounterError:
 
 
 def recording_error(error: RecordingDomainError) -> RecordingError:
-    return RecordingError(code=error.code, message=error.message, field=error.field)
+    return RecordingError(
+        code=error.code,
+        message=error.message,
+        field=error.field,
+        missing_sequences=error.details.get("missingSequences"),
+    )

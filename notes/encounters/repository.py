@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
-
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,7 +32,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Row[Unpack[tuple[Any, ...]]]) -> EncounterRecord:
+def _record(row: Row[*tuple[Any, ...]]) -> EncounterRecord:
     values = dict(row._mapping)
     values["status"] = EncounterStatus(values["status"])
     return EncounterRecord(**values)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
-
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Row, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +28,7 @@ _COLUMNS = (
 )
 
 
-def _record(row: Row[Unpack[tuple[Any, ...]]]) -> PatientRecord:
+def _record(row: Row[*tuple[Any, ...]]) -> PatientRecord:
     return PatientRecord(**row._mapping)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
-
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +33,12 @@ _COLUMNS = (
     Recording.sample_rate,
     Recording.idempotency_key,
     Recording.created_at,
+    Recording.source,
+    Recording.channel_speakers,
 )
 
 
-def _record(row: Row[Unpack[tuple[Any, ...]]]) -> RecordingRecord:
+def _record(row: Row[*tuple[Any, ...]]) -> RecordingRecord:
     values = dict(row._mapping)
     wrapped = WrappedKey(values.pop("key_id"), values.pop("key_nonce"), values.pop("wrapped_key"))
     return RecordingRecord(wrapped_key=wrapped, **values)
@@ -48,7 +49,7 @@ class RecordingRepository:
         self.session = session
         self.principal = principal
 
-    def _visible(self) -> Select[Unpack[tuple[Any, ...]]]:
+    def _visible(self) -> Select[*tuple[Any, ...]]:
         return (
             select(*_COLUMNS)
             .join(Encounter, Encounter.id == Recording.encounter_id)
@@ -94,6 +95,8 @@ class RecordingRepository:
         sample_rate: int,
         idempotency_key: str | None,
         created_by: uuid.UUID | None,
+        source: str = "upload",
+        channel_speakers: str = "clinician,patient",
     ) -> RecordingRecord:
         row = (
             await self.session.execute(
@@ -114,6 +117,8 @@ class RecordingRepository:
                     sample_rate=sample_rate,
                     idempotency_key=idempotency_key,
                     created_by=created_by,
+                    source=source,
+                    channel_speakers=channel_speakers,
                 )
                 .returning(*_COLUMNS)
             )

@@ -22,6 +22,8 @@ from notes.access import Access, unit_of_work
 from notes.encounters.records import EncounterRecord
 from notes.encounters.repository import EncounterRepository
 from notes.encounters.status import EncounterStatus
+from notes.encounters.transitions import move_to
+from notes.pipeline.queue import enqueue_transcription
 from notes.recordings.errors import RecordingError, RecordingErrorCode
 from notes.recordings.records import RecordingRecord
 from notes.recordings.repository import RecordingRepository
@@ -46,7 +48,7 @@ class UploadLimits:
     spool_dir: Path
 
 
-async def _visible_encounter(database: Database, access: Access, encounter_id: uuid.UUID) -> EncounterRecord:
+async def visible_encounter(database: Database, access: Access, encounter_id: uuid.UUID) -> EncounterRecord:
     assert access.principal is not None
     async with database.session() as session:
         encounter = await EncounterRepository(session, access.principal).get(encounter_id)
@@ -58,7 +60,7 @@ async def _visible_encounter(database: Database, access: Access, encounter_id: u
     return encounter
 
 
-async def _probe(spooled: SpooledFile, limits: UploadLimits) -> AudioInfo:
+async def probe_upload(spooled: SpooledFile, limits: UploadLimits) -> AudioInfo:
     if spooled.byte_size == 0:
         raise RecordingError(RecordingErrorCode.EMPTY_FILE, "the file is empty", "file")
     try:
@@ -94,6 +96,7 @@ async def upload_recording(
     chunks: AsyncIterator[bytes],
     idempotency_key: str | None,
     limits: UploadLimits,
+    channel_speakers: str = "clinician,patient",
 ) -> RecordingRecord:
     access.require("recording", "create")
     assert access.principal is not None
@@ -103,7 +106,7 @@ async def upload_recording(
             f"idempotencyKey must be 1-{MAX_IDEMPOTENCY_KEY} characters",
             "idempotencyKey",
         )
-    encounter = await _visible_encounter(database, access, encounter_id)
+    encounter = await visible_encounter(database, access, encounter_id)
 
     with private_tempfile(limits.spool_dir) as path:
         try:
@@ -114,7 +117,7 @@ async def upload_recording(
         if existing is not None:
             access.read("recording", existing.id)
             return existing
-        info = await _probe(spooled, limits)
+        info = await probe_upload(spooled, limits)
 
         recording_id = new_id()
         storage_key = f"recordings/{encounter.organization_id}/{recording_id}"
@@ -135,8 +138,10 @@ async def upload_recording(
                 sample_rate=info.sample_rate,
                 idempotency_key=idempotency_key,
                 created_by=access.user_id,
+                channel_speakers=channel_speakers,
             )
-            await EncounterRepository(work.session, access.principal).set_status(encounter.id, EncounterStatus.RECORDED)
+            await move_to(work.session, encounter.id, encounter.organization_id, EncounterStatus.RECORDED)
+            await enqueue_transcription(work.session, recording.id, encounter.id)
             work.audit("create", "recording", recording.id)
     except IntegrityError:
         # The same idempotency key committed concurrently: keep theirs, drop our copy.

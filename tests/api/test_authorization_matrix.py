@@ -10,6 +10,7 @@ Expected outcomes:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,10 @@ def outcome_of_mutation(body: dict[str, Any], field: str) -> str:
 
 
 ME = "query { me { user { email } roles } }"
+CHUNK_APPEND = """mutation($input: RecordingChunkAppendInput!) {
+  recordingChunkAppend(input: $input) { chunk { sequence } errors { code } } }"""
+FINISH = """mutation($input: RecordingFinishInput!) {
+  recordingFinish(input: $input) { encounter { id } errors { code } } }"""
 PATIENT = "query($id: ID!) { patient(id: $id) { id } }"
 ENCOUNTERS = "query { encounters(first: 100) { edges { node { id } } } }"
 AUDIT_EVENTS = "query($id: ID) { auditEvents(first: 5, resourceId: $id) { edges { node { id } } } }"
@@ -137,6 +142,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("ERROR:ENCOUNTER_NOT_FOUND", "DATA"),
         "anon": ("UNAUTH", "UNAUTH"),
     },
+}
+# Live chunks follow the same rules as whole uploads; finishing a recording that has no chunks yet tells a
+# caller who may see the encounter NO_LIVE_RECORDING, and anyone else that the encounter does not exist.
+EXPECTED["recordingChunkAppend"] = EXPECTED["recordingUpload"]
+EXPECTED["recordingFinish"] = {
+    actor: tuple(outcome.replace("DATA", "ERROR:NO_LIVE_RECORDING") for outcome in row)  # type: ignore[misc]
+    for actor, row in EXPECTED["recordingUpload"].items()
 }
 # Lists: the record is listed where it would be DATA above, absent otherwise.
 EXPECTED["patients"] = EXPECTED["patient"]
@@ -193,6 +205,28 @@ async def run_field(api: Api, world: World, field: str, actor: str | None, org: 
         )
         assert response.status_code == 200, response.text
         return outcome_of_mutation(response.json(), field)
+    if field == "recordingChunkAppend":
+        chunk = tone_wav(0.5)
+        response = await api.upload(
+            CHUNK_APPEND,
+            {
+                "input": {
+                    "encounterId": encounter_id,
+                    "sequence": 0,
+                    "chunk": None,
+                    "sha256": hashlib.sha256(chunk).hexdigest(),
+                }
+            },
+            "input.chunk",
+            chunk,
+            as_=actor,
+            headers={} if actor else {"Apollo-Require-Preflight": "true"},
+        )
+        assert response.status_code == 200, response.text
+        return outcome_of_mutation(response.json(), field)
+    if field == "recordingFinish":
+        body = await api.gql(FINISH, {"input": {"encounterId": encounter_id}}, as_=actor)
+        return outcome_of_mutation(body, field)
     raise AssertionError(field)
 
 

@@ -12,7 +12,9 @@ from notes.identity.service import resolve_principal
 
 
 def _claims(subject: str, email: str | None, *, verified: bool = True, organization: str | None = None) -> Claims:
-    return Claims(subject=subject, email=email, organization=organization, expires_at=time.time() + 60, email_verified=verified)
+    return Claims(
+        subject=subject, email=email, organization=organization, expires_at=time.time() + 60, email_verified=verified
+    )
 
 
 async def test_a_token_resolves_to_the_staff_account_and_its_roles(database: Database) -> None:
@@ -45,7 +47,9 @@ async def test_a_user_in_two_organizations_acts_in_the_one_the_token_names(datab
     async with database.session() as session:
         default = await resolve_principal(session, _claims("dr.lee@demo.test", "dr.lee@demo.test"))
         chosen = await resolve_principal(session, _claims("dr.lee@demo.test", "dr.lee@demo.test", organization="other"))
-        stranger = await resolve_principal(session, _claims("dr.lee@demo.test", "dr.lee@demo.test", organization="nope"))
+        stranger = await resolve_principal(
+            session, _claims("dr.lee@demo.test", "dr.lee@demo.test", organization="nope")
+        )
     assert default is not None and default.roles == {"clinician"}
     assert chosen is not None and chosen.roles == {"compliance"} and chosen.organization_id == other
     assert stranger is None

@@ -20,6 +20,7 @@ from notes.reader import Reader
 from notes.recordings.records import RecordingRecord
 from notes.session import RequestSession
 from notes.transcripts.records import TranscriptRecord
+from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
 
 NESTED_LIST_LIMIT = 100
 
@@ -45,6 +46,10 @@ class Loaders:
         )
         self.transcript_text: DataLoader[uuid.UUID, str] = DataLoader(self.reader.transcript_texts)
         self.findings: DataLoader[uuid.UUID, list[FindingRecord]] = DataLoader(self.reader.findings_for_encounters)
+        self.note_by_encounter: DataLoader[uuid.UUID, NoteRecord | None] = DataLoader(self.reader.notes_for_encounters)
+        self.note: DataLoader[uuid.UUID, NoteRecord | None] = DataLoader(self.reader.notes_by_id)
+        self.note_versions: DataLoader[uuid.UUID, list[NoteVersionRecord]] = DataLoader(self.reader.note_versions)
+        self.note_amendments: DataLoader[uuid.UUID, list[AmendmentRecord]] = DataLoader(self.reader.note_amendments)
 
     async def _encounters_by_patient(self, ids: list[uuid.UUID]) -> list[list[EncounterRecord]]:
         return await self.reader.encounters_by_patient(ids, limit_each=NESTED_LIST_LIMIT + 1)

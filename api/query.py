@@ -9,14 +9,16 @@ import strawberry
 from api.errors import bad_request
 from api.policy import policy
 from api.types.audit import AuditEvent, AuditOutcome
-from api.types.common import Connection, PageInfo, parse_id
+from api.types.common import Connection, Edge, PageInfo, parse_id
 from api.types.encounter import Encounter
+from api.types.note import Note
 from api.types.patient import Patient
 from api.types.user import Me, Organization, User
 from authz.audit import AuditFilter, list_events
-from core.pagination import InvalidCursor
+from core.pagination import InvalidCursor, PageRequest
 from notes.encounters.status import EncounterStatus
 from notes.identity.repository import IdentityRepository
+from notes.visitnotes.repository import encode_worklist_cursor
 
 PageT = TypeVar("PageT")
 
@@ -49,6 +51,15 @@ class Query:
             ),
             roles=sorted(principal.roles),
         )
+
+    @strawberry.field(description="Staff of your organization.", extensions=[policy("staff", "read")])
+    async def staff(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[User] | None:
+        context = info.context
+        page = pages(lambda: context.page(first, after))
+        result = await context.reader.staff(page)
+        return Connection.of(result, User.of, lambda record: record.id)
 
     @strawberry.field(
         description="A patient by id; null when it does not exist or you may not see it.",
@@ -109,6 +120,25 @@ class Query:
             return Connection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None))
         result = await context.reader.encounters(page, patient_id=patient_key, status=status)
         return Connection.of(result, Encounter.of, lambda record: record.id)
+
+    @strawberry.field(
+        description="Notes awaiting your review, most urgent first: contradicted claims, unsupported claims, age.",
+        extensions=[policy("worklist", "read")],
+    )
+    async def worklist(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Note] | None:
+        context = info.context
+        api = context.services.settings.api
+        size = pages(lambda: PageRequest.clamp(first, default=api.default_page_size, maximum=api.max_page_size))
+        try:
+            page = await context.reader.worklist(size, after)
+        except InvalidCursor as exc:
+            raise bad_request(str(exc)) from exc
+        edges = [Edge(node=Note.of(n), cursor=encode_worklist_cursor(n)) for n in page.items]
+        return Connection(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
+        )
 
     @strawberry.field(
         description="Your organization's security audit trail, oldest first (compliance only).",

@@ -8,6 +8,7 @@ from notes.identity.models import Membership, Organization, ScribeAssignment, Us
 from notes.patients.models import Patient
 from notes.recordings.models import Recording, RecordingChunk
 from notes.transcripts.models import Transcript, TranscriptSegment
+from notes.visitnotes.models import Note, NoteAmendment, NoteVersion
 
 __all__ = [
     "AuditEventRow",
@@ -16,6 +17,9 @@ __all__ = [
     "EncounterEvent",
     "Finding",
     "Membership",
+    "Note",
+    "NoteAmendment",
+    "NoteVersion",
     "Organization",
     "Patient",
     "Recording",

@@ -26,6 +26,8 @@ from notes.recordings.repository import RecordingRepository
 from notes.session import RequestSession
 from notes.transcripts.records import SegmentRecord, TranscriptRecord
 from notes.transcripts.repository import TranscriptRepository
+from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
+from notes.visitnotes.repository import NoteRepository
 
 
 class Reader:
@@ -120,7 +122,49 @@ class Reader:
             self.access.read("findings", encounter_id)
         return [found.get(key, []) for key in encounter_ids]
 
+    # -- notes (PHI) --------------------------------------------------------------------------------------
+    async def notes_for_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> list[NoteRecord | None]:
+        async with self.session.use() as session:
+            found = await NoteRepository(session, self.principal).for_encounters(encounter_ids)
+        for note in found.values():
+            self.access.read("note", note.id)
+        return [found.get(key) for key in encounter_ids]
+
+    async def notes_by_id(self, note_ids: Sequence[uuid.UUID]) -> list[NoteRecord | None]:
+        found: dict[uuid.UUID, NoteRecord] = {}
+        async with self.session.use() as session:
+            repo = NoteRepository(session, self.principal)
+            for key in note_ids:
+                note = await repo.get(key)
+                if note is not None:
+                    found[key] = note
+        self._audit_found("note", note_ids, found)  # type: ignore[arg-type]
+        return [found.get(key) for key in note_ids]
+
+    async def note_versions(self, note_ids: Sequence[uuid.UUID]) -> list[list[NoteVersionRecord]]:
+        """Reached only through a note the caller could see (scoped and audited there)."""
+        async with self.session.use() as session:
+            found = await NoteRepository(session, self.principal).versions(note_ids)
+        return [found.get(key, []) for key in note_ids]
+
+    async def note_amendments(self, note_ids: Sequence[uuid.UUID]) -> list[list[AmendmentRecord]]:
+        async with self.session.use() as session:
+            found = await NoteRepository(session, self.principal).amendments(note_ids)
+        return [found.get(key, []) for key in note_ids]
+
+    async def worklist(self, first: int, after: str | None) -> Page[NoteRecord]:
+        async with self.session.use() as session:
+            result = await NoteRepository(session, self.principal).worklist(first, after)
+        for note in result.items:
+            self.access.read("note", note.id)
+        return result
+
     # -- staff -----------------------------------------------------------------------------------------
+    async def staff(self, page: PageRequest[uuid.UUID]) -> Page[UserRecord]:
+        organization_id = self.access.organization_id
+        async with self.session.use() as session:
+            return await IdentityRepository(session).staff_page(organization_id, page.first, page.after)
+
     async def users_by_id(self, ids: Sequence[uuid.UUID]) -> list[UserRecord | None]:
         """Staff of the caller's organization (not patient data, so not audited as a PHI read)."""
         organization_id = self.principal.organization_id

@@ -7,6 +7,7 @@ import strawberry
 
 from api.policy import policy
 from api.types.findings import Findings
+from api.types.note import Note
 from api.types.patient import Patient
 from api.types.recording import Recording
 from api.types.transcript import Transcript
@@ -69,6 +70,13 @@ class Encounter:
     )
     async def findings(self, info: strawberry.Info) -> Findings:
         return Findings.of(await info.context.loaders.findings.load(self.key))
+
+    @strawberry.field(
+        description="The clinical note (null until drafting starts).", extensions=[policy("note", "read")]
+    )
+    async def note(self, info: strawberry.Info) -> Note | None:
+        record = await info.context.loaders.note_by_encounter.load(self.key)
+        return Note.of(record) if record else None
 
     @strawberry.field(description="Uploaded audio, oldest first.", extensions=[policy("recording", "read")])
     async def recordings(self, info: strawberry.Info) -> list[Recording]:

@@ -10,6 +10,8 @@ class EncounterErrorCode(StrEnum):
     PATIENT_NOT_FOUND = "PATIENT_NOT_FOUND"
     CLINICIAN_NOT_FOUND = "CLINICIAN_NOT_FOUND"
     NOT_FOUND = "NOT_FOUND"
+    USER_NOT_FOUND = "USER_NOT_FOUND"  # not a clinician or scribe of this organization
+    NOT_RESPONSIBLE_CLINICIAN = "NOT_RESPONSIBLE_CLINICIAN"
 
 
 class EncounterError(DomainError):

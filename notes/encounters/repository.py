@@ -58,6 +58,17 @@ class EncounterRepository:
         row = (await self.session.execute(query)).first()
         return _record(row) if row else None
 
+    async def in_organization(
+        self, encounter_id: uuid.UUID, organization_id: uuid.UUID, *, for_update: bool = False
+    ) -> EncounterRecord | None:
+        """Organization-scoped only, for administration (care teams) that never returns clinical content
+        to the caller; everything else goes through `get`."""
+        query = select(*_COLUMNS).where(Encounter.id == encounter_id, Encounter.organization_id == organization_id)
+        if for_update:
+            query = query.with_for_update(of=Encounter)
+        row = (await self.session.execute(query)).first()
+        return _record(row) if row else None
+
     async def page(
         self,
         page: PageRequest[uuid.UUID],

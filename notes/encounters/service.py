@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.db import Database
 from notes.access import Access, unit_of_work
 from notes.encounters.errors import EncounterError, EncounterErrorCode
 from notes.encounters.records import EncounterRecord
 from notes.encounters.repository import EncounterRepository
+from notes.events.kinds import EventKind
+from notes.events.publisher import publish
 from notes.identity.repository import IdentityRepository
 from notes.patients.repository import PatientRepository
 
@@ -69,4 +73,47 @@ async def create_encounter(
             created_by=access.user_id,
         )
         work.audit("create", "encounter", encounter.id)
+    return encounter
+
+
+async def _care_team_target(
+    access: Access, work_session: AsyncSession, encounter_id: uuid.UUID
+) -> tuple[EncounterRecord, EncounterRepository]:
+    """Administrators manage any encounter of their organization (without reading its content);
+    a clinician manages the care team of encounters they are responsible for."""
+    principal = access.principal
+    assert principal is not None
+    repo = EncounterRepository(work_session, principal)
+    encounter = await repo.in_organization(encounter_id, access.organization_id, for_update=True)
+    if encounter is not None and (principal.has_role("admin") or encounter.clinician_id == principal.id):
+        return encounter, repo
+    access.record("update", "care_team", encounter_id, "denied")
+    if encounter is not None and await repo.get(encounter_id) is not None:  # they may see it, just not manage it
+        raise EncounterError(
+            EncounterErrorCode.NOT_RESPONSIBLE_CLINICIAN, "only the responsible clinician manages the care team"
+        )
+    raise EncounterError(EncounterErrorCode.NOT_FOUND, "no such encounter", "encounterId")
+
+
+async def change_care_team(
+    database: Database, access: Access, *, encounter_id: uuid.UUID, user_id: uuid.UUID, add: bool
+) -> EncounterRecord:
+    access.require("care_team", "update", encounter_id)
+    async with unit_of_work(database, access) as work:
+        encounter, repo = await _care_team_target(access, work.session, encounter_id)
+        roles = await IdentityRepository(work.session).roles_in(user_id, encounter.organization_id)
+        if not roles & {"clinician", "scribe"}:
+            raise EncounterError(EncounterErrorCode.USER_NOT_FOUND, "no such clinician or scribe here", "userId")
+        if add:
+            await repo.add_care_team_member(encounter.id, user_id, access.user_id)
+        else:
+            await repo.remove_care_team_member(encounter.id, user_id)
+        await publish(
+            work.session,
+            encounter_id=encounter.id,
+            organization_id=encounter.organization_id,
+            kind=EventKind.CARE_TEAM_CHANGED,
+            payload={"userId": str(user_id), "change": "added" if add else "removed"},
+        )
+        work.audit("update", "care_team", encounter.id)
     return encounter

@@ -15,3 +15,4 @@ class EventKind(StrEnum):
     NOTE_EDITED = "NOTE_EDITED"  # {"noteId", "version"}
     NOTE_SIGNED = "NOTE_SIGNED"  # {"noteId", "version"}
     NOTE_AMENDED = "NOTE_AMENDED"  # {"noteId", "amendmentId"}
+    CARE_TEAM_CHANGED = "CARE_TEAM_CHANGED"  # {"userId", "change": "added" | "removed"}

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authz.authorizer import RoleAssignment
 from authz.principal import organization_domain
 from core.ids import new_id
+from core.pagination import Page
 from notes.identity.models import Membership, Organization, ScribeAssignment, User
 from notes.identity.records import OrganizationRecord, UserRecord
 
@@ -52,6 +53,22 @@ class IdentityRepository:
             )
         )
         return {row.id: UserRecord(**row._mapping) for row in rows}
+
+    async def staff_page(self, organization_id: uuid.UUID, first: int, after: uuid.UUID | None) -> Page[UserRecord]:
+        query = (
+            select(User.id, User.email, User.display_name, User.active)
+            .where(
+                select(Membership.id)
+                .where(Membership.user_id == User.id, Membership.organization_id == organization_id)
+                .exists()
+            )
+            .order_by(User.id)
+            .limit(first + 1)
+        )
+        if after is not None:
+            query = query.where(User.id > after)
+        rows = (await self.session.execute(query)).all()
+        return Page.from_rows([UserRecord(**row._mapping) for row in rows], first)
 
     async def memberships(self, user_id: uuid.UUID) -> list[tuple[OrganizationRecord, str]]:
         rows = await self.session.execute(

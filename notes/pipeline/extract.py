@@ -147,3 +147,15 @@ async def extract_findings(runtime: PipelineRuntime, transcript_id: uuid.UUID) -
         await move_to(work.session, encounter.id, encounter.organization_id, EncounterStatus.EXTRACTED)
         work.audit("create", "findings", encounter.id)
         await enqueue_drafting(work.session, encounter.id)
+
+
+async def fail_extraction(runtime: PipelineRuntime, transcript_id: uuid.UUID, reason: str) -> None:
+    """The transcript stands; the encounter says why nothing followed it."""
+    access = runtime.access("extractor")
+    assert access.principal is not None
+    async with unit_of_work(runtime.services.database, access) as work:
+        transcript = await TranscriptRepository(work.session, access.principal).get(transcript_id)
+        if transcript is not None:
+            await move_to(
+                work.session, transcript.encounter_id, transcript.organization_id, EncounterStatus.FAILED, reason
+            )

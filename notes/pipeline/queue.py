@@ -40,14 +40,20 @@ async def enqueue_live_transcription(session: AsyncSession, encounter_id: uuid.U
     )
 
 
-async def enqueue_drafting(session: AsyncSession, encounter_id: uuid.UUID) -> None:
+async def enqueue_drafting(
+    session: AsyncSession,
+    encounter_id: uuid.UUID,
+    *,
+    sections: list[str] | None = None,
+    base_version: int | None = None,
+) -> None:
+    """Draft the whole note (after extraction), or regenerate `sections` on top of `base_version`."""
     await enqueue(
         session,
         DRAFT_NOTE,
         queue="drafting",
-        args={"encounter_id": str(encounter_id)},
+        args={"encounter_id": str(encounter_id), "sections": sections, "base_version": base_version},
         lock=_lock(encounter_id),
-        queueing_lock=f"draft:{encounter_id}",
     )
 
 

@@ -6,6 +6,8 @@ never blocks the API's event loop.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -14,8 +16,12 @@ from authz.principal import SERVICE_ROLES, Principal
 from notes.access import Access
 from notes.bootstrap import Services
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from nlp.engine import ClinicalNlp
+    from notes.drafting.drafter import Drafter
+    from notes.drafting.local_server import LocalLlamaServer
     from transcription.engine import SpeechEngine
 
 
@@ -26,6 +32,9 @@ class PipelineRuntime:
     _speech: SpeechEngine | None = None
     _hotwords: list[str] | None = None
     _nlp: ClinicalNlp | None = None
+    _drafter: Drafter | None = None
+    _local_server: LocalLlamaServer | None = None
+    _drafter_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def access(self, service: str) -> Access:
         return Access(principal=Principal.service(service, SERVICE_ROLES[service]), authorizer=self.services.authorizer)
@@ -56,6 +65,60 @@ class PipelineRuntime:
                 settings = self.services.settings
                 self._nlp = ClinicalNlp.load(settings.nlp.cache_dir or settings.home_path("cache", "nlp"))
             return self._nlp
+
+    async def drafter(self) -> Drafter:
+        """The configured LLM (any OpenAI-compatible endpoint), else the bundled model on a local
+        llama-server started on first use; the deterministic drafter when neither is available.
+        LLM failures at drafting time fall back to the deterministic drafter, which says so."""
+        async with self._drafter_lock:
+            if self._drafter is None:
+                self._drafter = await self._build_drafter()
+            return self._drafter
+
+    async def _build_drafter(self) -> Drafter:
+        from notes.drafting.deterministic import DeterministicDrafter
+        from notes.drafting.drafter import FallbackDrafter, LlmDrafter
+        from notes.drafting.llm import LlmClient, LlmSettings
+        from notes.drafting.local_models import LocalModelError, choose, materialize
+        from notes.drafting.local_server import LocalLlamaServer, LocalServerError
+
+        config = self.services.settings.llm
+        deterministic = DeterministicDrafter()
+        if not config.enabled:
+            return deterministic
+        if config.base_url:
+            client = LlmClient(
+                LlmSettings(
+                    base_url=config.base_url,
+                    model=config.model or "default",
+                    api_key=config.api_key.get_secret_value() if config.api_key else None,
+                    timeout_s=config.timeout_s,
+                    max_retries=config.max_retries,
+                )
+            )
+            return FallbackDrafter(LlmDrafter(client, concurrency=4), deterministic)
+        try:
+            model = choose(config.local_model)
+            path = await asyncio.to_thread(materialize, model, self.services.settings.home_path("models"))
+            server = LocalLlamaServer(
+                path,
+                alias=model.name,
+                log_path=self.services.settings.home_path("logs", "llama-server.log"),
+                context_size=model.context_size,
+            )
+            await server.start()
+        except (LocalModelError, LocalServerError) as exc:
+            log.warning("no local LLM (%s): notes will be drafted deterministically", exc)
+            return deterministic
+        self._local_server = server
+        settings = server.settings(timeout_s=config.timeout_s, max_retries=config.max_retries)
+        return FallbackDrafter(LlmDrafter(LlmClient(settings)), deterministic)
+
+    async def aclose(self) -> None:
+        if self._local_server is not None:
+            await self._local_server.stop()
+            self._local_server = None
+        self._drafter = None
 
     def hotwords(self) -> list[str]:
         """The medication vocabulary, most common first, for biasing the recogniser."""

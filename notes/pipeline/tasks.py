@@ -65,14 +65,28 @@ async def transcribe_recording_task(context: JobContext, recording_id: str) -> N
 
 @blueprint.task(name=names.EXTRACT_FINDINGS, queue="nlp", pass_context=True, retry=RETRY)
 async def extract_findings_task(context: JobContext, transcript_id: str) -> None:
-    from notes.pipeline.extract import extract_findings
+    from notes.pipeline.extract import extract_findings, fail_extraction
 
     runtime = runtime_of(context)
+    key = uuid.UUID(transcript_id)
+    await _run(
+        context, lambda: extract_findings(runtime, key), lambda: fail_extraction(runtime, key, "EXTRACTION_ERROR")
+    )
 
-    async def give_up() -> None:  # findings are optional downstream; the transcript stands
-        log.error("extraction of transcript %s failed for good", transcript_id)
 
-    await _run(context, lambda: extract_findings(runtime, uuid.UUID(transcript_id)), give_up)
+@blueprint.task(name=names.DRAFT_NOTE, queue="drafting", pass_context=True, retry=RETRY)
+async def draft_note_task(
+    context: JobContext, encounter_id: str, sections: list[str] | None = None, base_version: int | None = None
+) -> None:
+    from notes.pipeline.draft import draft_note, fail_drafting
+
+    runtime = runtime_of(context)
+    key = uuid.UUID(encounter_id)
+    await _run(
+        context,
+        lambda: draft_note(runtime, key, sections=sections, base_version=base_version),
+        lambda: fail_drafting(runtime, key, "DRAFTING_ERROR"),
+    )
 
 
 @blueprint.task(name=names.TRANSCRIBE_LIVE, queue="transcription", pass_context=True, retry=RETRY)

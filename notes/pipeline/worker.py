@@ -76,6 +76,7 @@ async def run_worker(
     runtime: PipelineRuntime | None = None,
 ) -> None:
     """Process jobs until cancelled (wait=True) or until the queues are empty (wait=False)."""
+    owns_runtime = runtime is None
     runtime = runtime or PipelineRuntime(services)
     app = job_app(database_url)
     async with app.open_async():
@@ -96,6 +97,8 @@ async def run_worker(
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            if owns_runtime:
+                await runtime.aclose()
 
 
 @contextlib.asynccontextmanager

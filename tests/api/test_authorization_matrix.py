@@ -11,11 +11,19 @@ Expected outcomes:
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from authz.principal import Principal
+from notes.bootstrap import Services
+from notes.encounters.repository import EncounterRepository
+from notes.identity.repository import IdentityRepository
+from notes.visitnotes.content import Section, Sentence
+from notes.visitnotes.repository import NoteRepository
+from notes.visitnotes.status import AuthorKind, SentenceOrigin, Support
 from tests.api import queries
 from tests.api.audio_files import tone_wav
 from tests.api.helpers import create_encounter, create_patient
@@ -46,17 +54,68 @@ class World:
     demo_encounter: str
     other_patient: str
     other_encounter: str
+    demo_note: str | None = None
+    other_note: str | None = None
+    demo_colleague: str | None = None  # a clinician a care team could add
+    other_colleague: str | None = None
 
     def target(self, org: str) -> tuple[str, str]:
         return (self.demo_patient, self.demo_encounter) if org == "demo" else (self.other_patient, self.other_encounter)
 
+    def note(self, org: str) -> str:
+        note = self.demo_note if org == "demo" else self.other_note
+        assert note is not None
+        return note
 
-async def make_world(api: Api) -> World:
+    def colleague(self, org: str) -> str:
+        user = self.demo_colleague if org == "demo" else self.other_colleague
+        assert user is not None
+        return user
+
+
+async def make_world(api: Api, services: Services, *, notes: bool) -> World:
     demo_patient = await create_patient(api, as_=LEE)
     demo_encounter = await create_encounter(api, demo_patient["id"], as_=LEE)
     other_patient = await create_patient(api, as_=OTHER)
     other_encounter = await create_encounter(api, other_patient["id"], as_=OTHER)
-    return World(demo_patient["id"], demo_encounter["id"], other_patient["id"], other_encounter["id"])
+    world = World(demo_patient["id"], demo_encounter["id"], other_patient["id"], other_encounter["id"])
+    async with services.database.session() as session:
+        identity = IdentityRepository(session)
+        kim, other = await identity.user_by_email(KIM), await identity.user_by_email(OTHER)
+    assert kim is not None and other is not None
+    world.demo_colleague, world.other_colleague = str(kim.id), str(other.id)
+    if notes:  # a drafted v1 note in each organization, written as the drafter service would
+        world.demo_note = await draft_fixture_note(services, world.demo_encounter)
+        world.other_note = await draft_fixture_note(services, world.other_encounter)
+    return world
+
+
+async def draft_fixture_note(services: Services, encounter_id: str) -> str:
+    drafter = Principal.service("drafter", "drafter")
+    async with services.database.transaction() as session:
+        encounter = await EncounterRepository(session, drafter).get(uuid.UUID(encounter_id))
+        assert encounter is not None
+        notes = NoteRepository(session, drafter)
+        note = await notes.create(
+            encounter_id=encounter.id,
+            organization_id=encounter.organization_id,
+            patient_id=encounter.patient_id,
+            template_id="soap",
+        )
+        sentence = Sentence(
+            "s1", "Follow up in two weeks.", SentenceOrigin.SAID_TODAY, Support.SUPPORTED, AuthorKind.AI
+        )
+        await notes.add_version(
+            note,
+            expected_version=0,
+            author_kind=AuthorKind.AI,
+            author_id=None,
+            sections=[Section("PLAN", "Plan", (sentence,))],
+            inputs={},
+            omissions=[],
+            flags=[],
+        )
+    return str(note.id)
 
 
 def outcome_of_query(body: dict[str, Any], field: str, record_id: str) -> str:
@@ -86,6 +145,27 @@ def outcome_of_mutation(body: dict[str, Any], field: str) -> str:
 
 
 ME = "query { me { user { email } roles } }"
+NOTE_MUTATIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "noteUpdate": (
+        "mutation($input: NoteUpdateInput!) { noteUpdate(input: $input) { note { id } errors { code } } }",
+        {"expectedVersion": 1, "sections": [{"kind": "PLAN", "text": "Return in a week."}]},
+    ),
+    "noteSign": (
+        "mutation($input: NoteSignInput!) { noteSign(input: $input) { note { id } errors { code } } }",
+        {"expectedVersion": 1},
+    ),
+    "noteAmend": (
+        "mutation($input: NoteAmendInput!) { noteAmend(input: $input) { note { id } errors { code } } }",
+        {"reason": "correction", "text": "Addendum."},
+    ),
+    "noteRegenerate": (
+        "mutation($input: NoteRegenerateInput!) { noteRegenerate(input: $input) { note { id } errors { code } } }",
+        {"sections": ["PLAN"]},
+    ),
+}
+CARE_TEAM = "mutation($input: CareTeamChangeInput!) { FIELD(input: $input) { encounterId errors { code } } }"
+STAFF = "query { staff(first: 100) { edges { node { id } } } }"
+WORKLIST = "query { worklist(first: 100) { edges { node { id } } } }"
 CHUNK_APPEND = """mutation($input: RecordingChunkAppendInput!) {
   recordingChunkAppend(input: $input) { chunk { sequence } errors { code } } }"""
 FINISH = """mutation($input: RecordingFinishInput!) {
@@ -149,6 +229,49 @@ EXPECTED["recordingChunkAppend"] = EXPECTED["recordingUpload"]
 EXPECTED["recordingFinish"] = {
     actor: tuple(outcome.replace("DATA", "ERROR:NO_LIVE_RECORDING") for outcome in row)  # type: ignore[misc]
     for actor, row in EXPECTED["recordingUpload"].items()
+}
+# Notes: clinicians and scribes who may see the encounter edit and regenerate; only the responsible clinician
+# signs and amends (an unsigned note cannot be amended: NOT_SIGNED shows the call got that far).
+NOTE_ROW = {
+    "lee": ("DATA", "ERROR:NOT_FOUND"),
+    "kim": ("ERROR:NOT_FOUND", "ERROR:NOT_FOUND"),
+    "scribe": ("DATA", "ERROR:NOT_FOUND"),
+    "audit": ("FORBIDDEN", "FORBIDDEN"),
+    "admin": ("FORBIDDEN", "FORBIDDEN"),
+    "other": ("ERROR:NOT_FOUND", "DATA"),
+    "anon": ("UNAUTH", "UNAUTH"),
+}
+EXPECTED["noteUpdate"] = NOTE_ROW
+EXPECTED["noteRegenerate"] = NOTE_ROW
+EXPECTED["noteSign"] = NOTE_ROW | {"scribe": ("FORBIDDEN", "FORBIDDEN")}
+EXPECTED["noteAmend"] = {
+    actor: tuple(o.replace("DATA", "ERROR:NOT_SIGNED") for o in row)  # type: ignore[misc]
+    for actor, row in EXPECTED["noteSign"].items()
+}
+# Care teams: the responsible clinician or an administrator of the organization.
+EXPECTED["careTeamAdd"] = {
+    "lee": ("DATA", "ERROR:NOT_FOUND"),
+    "kim": ("ERROR:NOT_FOUND", "ERROR:NOT_FOUND"),
+    "scribe": ("FORBIDDEN", "FORBIDDEN"),
+    "audit": ("FORBIDDEN", "FORBIDDEN"),
+    "admin": ("DATA", "ERROR:NOT_FOUND"),
+    "other": ("ERROR:NOT_FOUND", "DATA"),
+    "anon": ("UNAUTH", "UNAUTH"),
+}
+EXPECTED["careTeamRemove"] = EXPECTED["careTeamAdd"]
+# Staff directory: your own organization's people only.
+EXPECTED["staff"] = {
+    actor: ("DATA", "HIDDEN") if actor != "other" else ("HIDDEN", "DATA") for actor in ACTORS if actor != "anon"
+} | {"anon": ("UNAUTH", "UNAUTH")}
+# Worklist: notes you may review (scribes review for their clinicians).
+EXPECTED["worklist"] = {
+    "lee": ("DATA", "HIDDEN"),
+    "kim": ("HIDDEN", "HIDDEN"),
+    "scribe": ("DATA", "HIDDEN"),
+    "audit": ("FORBIDDEN", "FORBIDDEN"),
+    "admin": ("FORBIDDEN", "FORBIDDEN"),
+    "other": ("HIDDEN", "DATA"),
+    "anon": ("UNAUTH", "UNAUTH"),
 }
 # Lists: the record is listed where it would be DATA above, absent otherwise.
 EXPECTED["patients"] = EXPECTED["patient"]
@@ -227,13 +350,28 @@ async def run_field(api: Api, world: World, field: str, actor: str | None, org: 
     if field == "recordingFinish":
         body = await api.gql(FINISH, {"input": {"encounterId": encounter_id}}, as_=actor)
         return outcome_of_mutation(body, field)
+    if field in NOTE_MUTATIONS:
+        query, variables = NOTE_MUTATIONS[field]
+        body = await api.gql(query, {"input": variables | {"noteId": world.note(org)}}, as_=actor)
+        return outcome_of_mutation(body, field)
+    if field in ("careTeamAdd", "careTeamRemove"):
+        body = await api.gql(
+            CARE_TEAM.replace("FIELD", field),
+            {"input": {"encounterId": encounter_id, "userId": world.colleague(org)}},
+            as_=actor,
+        )
+        return outcome_of_mutation(body, field)
+    if field == "staff":
+        return outcome_of_query(await api.gql(STAFF, as_=actor), "staff", world.colleague(org))
+    if field == "worklist":
+        return outcome_of_query(await api.gql(WORKLIST, as_=actor), "worklist", world.note(org))
     raise AssertionError(field)
 
 
 @pytest.mark.parametrize("actor", list(ACTORS))
 @pytest.mark.parametrize("field", list(EXPECTED))
-async def test_root_field_by_role_and_organization(api: Api, field: str, actor: str) -> None:
-    world = await make_world(api)
+async def test_root_field_by_role_and_organization(api: Api, services: Services, field: str, actor: str) -> None:
+    world = await make_world(api, services, notes=field in NOTE_MUTATIONS or field == "worklist")
     demo = await run_field(api, world, field, ACTORS[actor], "demo")
     other = await run_field(api, world, field, ACTORS[actor], "other")
     assert (demo, other) == EXPECTED[field][actor]

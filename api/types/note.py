@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from api.policy import policy
+from notes.visitnotes.content import Section, Sentence
+from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
+from notes.visitnotes.status import AuthorKind, NoteStatus, SentenceOrigin, Support
+
+strawberry.enum(NoteStatus, name="NoteStatus", description="DRAFTING, DRAFT (awaiting review), SIGNED, FAILED.")
+strawberry.enum(AuthorKind, name="AuthorKind", description="Who wrote a version or sentence.")
+strawberry.enum(
+    SentenceOrigin,
+    name="SentenceOrigin",
+    description="SAID_TODAY (from this visit), CARRIED_FORWARD (from a prior signed note), CLINICIAN (typed in).",
+)
+strawberry.enum(
+    Support,
+    name="SentenceSupport",
+    description="The claim check's verdict: SUPPORTED, UNSUPPORTED (no evidence), CONTRADICTED (e.g. asserted "
+    "but denied in the transcript), DOSE_MISMATCH, NOT_CHECKED (clinician-authored).",
+)
+
+
+@strawberry.enum(description="What wrote a draft.")
+class DrafterKind(Enum):
+    LLM = "LLM"
+    DETERMINISTIC = "DETERMINISTIC"  # findings and evidence arranged into the template: not AI prose
+
+
+@strawberry.type(description="What wrote the note's AI text.")
+class Drafter:
+    kind: DrafterKind = strawberry.field(description="LLM or DETERMINISTIC (arranged evidence, not AI prose).")
+    model: str | None = strawberry.field(description="The model, for LLM drafts.")
+    prompt_version: str = strawberry.field(description="Prompt (or rule) version.")
+
+
+@strawberry.type(description="Audio a sentence rests on.")
+class SentenceEvidence:
+    segment_id: strawberry.ID = strawberry.field(description="The transcript segment.")
+    start_ms: int = strawberry.field(description="Segment start, ms.")
+    end_ms: int = strawberry.field(description="Segment end, ms.")
+
+
+@strawberry.type(description="One sentence of a note, with where it came from and whether the transcript supports it.")
+class NoteSentence:
+    id: strawberry.ID = strawberry.field(description="Stable across versions while the sentence is unchanged.")
+    text: str = strawberry.field(description="The sentence.")
+    origin: SentenceOrigin = strawberry.field(description="Said today, carried forward, or typed by the clinician.")
+    support: Support = strawberry.field(description="The claim check's label.")
+    reasons: list[str] = strawberry.field(description="Why the check decided so (fixed codes).")
+    evidence: list[SentenceEvidence] = strawberry.field(description="Transcript segments that support it.")
+    finding_ids: list[strawberry.ID] = strawberry.field(description="Findings it states.")
+    authored_by: AuthorKind = strawberry.field(description="AI or CLINICIAN.")
+
+    @classmethod
+    def of(cls, sentence: Sentence) -> NoteSentence:
+        return cls(
+            id=strawberry.ID(sentence.id),
+            text=sentence.text,
+            origin=sentence.origin,
+            support=sentence.support,
+            reasons=list(sentence.reasons),
+            evidence=[
+                SentenceEvidence(segment_id=strawberry.ID(e.segment_id), start_ms=e.start_ms, end_ms=e.end_ms)
+                for e in sentence.evidence
+            ],
+            finding_ids=[strawberry.ID(f) for f in sentence.finding_ids],
+            authored_by=sentence.authored_by,
+        )
+
+
+@strawberry.type(description="A section of the note (SUBJECTIVE, OBJECTIVE, ASSESSMENT, PLAN for SOAP).")
+class NoteSection:
+    kind: str = strawberry.field(description="Section kind from the template.")
+    title: str = strawberry.field(description="Heading.")
+    text: str = strawberry.field(description="The sentences joined.")
+    sentences: list[NoteSentence] = strawberry.field(description="Sentences in order.")
+    edited_by_clinician: bool = strawberry.field(description="True once a clinician changed it (never regenerated).")
+
+    @classmethod
+    def of(cls, section: Section) -> NoteSection:
+        return cls(
+            kind=section.kind,
+            title=section.title,
+            text=section.text,
+            sentences=[NoteSentence.of(s) for s in section.sentences],
+            edited_by_clinician=section.edited_by_clinician,
+        )
+
+
+@strawberry.type(description="A transcript finding the note does not mention.")
+class Omission:
+    finding_id: strawberry.ID = strawberry.field(description="The finding left out.")
+    kind: str = strawberry.field(description="problem or medication.")
+    negated: bool = strawberry.field(description="A denial the note does not repeat (usually less important).")
+
+
+@strawberry.type(description="A spoken passage that read like an instruction to the drafter: shown, never obeyed.")
+class InstructionFlag:
+    segment_id: strawberry.ID = strawberry.field(description="The transcript segment.")
+    rule: str = strawberry.field(description="Which pattern matched.")
+
+
+@strawberry.type(description="One immutable version of a note.")
+class NoteVersion:
+    version: int = strawberry.field(description="1 is the first AI draft.")
+    author: str = strawberry.field(description="The clinician's e-mail, or 'AI'.")
+    author_kind: AuthorKind = strawberry.field(description="AI or CLINICIAN.")
+    content_hash: str = strawberry.field(description="SHA-256 of this version's text.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+
+
+@strawberry.type(description="An addendum to a signed note. The signed text itself never changes.")
+class NoteAmendment:
+    id: strawberry.ID = strawberry.field(description="Stable identifier.")
+    reason: str = strawberry.field(description="Why it was added.")
+    text: str = strawberry.field(description="The addendum.")
+    author: str = strawberry.field(description="The clinician's e-mail.")
+    content_hash: str = strawberry.field(description="Chains the signed content, reason and text.")
+    created_at: datetime = strawberry.field(description="When it was added.")
+
+
+async def _email(info: strawberry.Info, user_id: uuid.UUID | None) -> str:
+    if user_id is None:
+        return "AI"
+    user = await info.context.loaders.user.load(user_id)
+    return user.email if user else "unknown"
+
+
+@strawberry.type(description="The encounter's clinical note: AI draft, clinician edits, signature, addenda.")
+class Note:
+    id: strawberry.ID = strawberry.field(description="Stable identifier.")
+    status: NoteStatus = strawberry.field(description="DRAFTING, DRAFT, SIGNED or FAILED.")
+    status_reason: str | None = strawberry.field(description="Why FAILED (a code).")
+    version: int = strawberry.field(description="Current version (pass as expectedVersion when editing).")
+    template: str = strawberry.field(description="Template id, e.g. soap.")
+    unsupported_count: int = strawberry.field(description="Sentences without support (incl. dose mismatches).")
+    contradicted_count: int = strawberry.field(description="Sentences the transcript contradicts.")
+    signed_at: datetime | None = strawberry.field(description="When it was signed.")
+    content_hash: str | None = strawberry.field(description="SHA-256 of the signed text.")
+    created_at: datetime = strawberry.field(description="When drafting began.")
+    record: strawberry.Private[NoteRecord]
+
+    @classmethod
+    def of(cls, record: NoteRecord) -> Note:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            status=record.status,
+            status_reason=record.status_reason,
+            version=record.current_version,
+            template=record.template_id,
+            unsupported_count=record.unsupported_count,
+            contradicted_count=record.contradicted_count,
+            signed_at=record.signed_at,
+            content_hash=record.content_hash,
+            created_at=record.created_at,
+            record=record,
+        )
+
+    async def _versions(self, info: strawberry.Info) -> list[NoteVersionRecord]:
+        versions: list[NoteVersionRecord] = await info.context.loaders.note_versions.load(self.record.id)
+        return versions
+
+    async def _current(self, info: strawberry.Info) -> NoteVersionRecord | None:
+        return next((v for v in await self._versions(info) if v.version == self.record.current_version), None)
+
+    @strawberry.field(description="The current version's sections.", extensions=[policy("note", "read")])
+    async def sections(self, info: strawberry.Info) -> list[NoteSection]:
+        current = await self._current(info)
+        return [NoteSection.of(s) for s in current.sections] if current else []
+
+    @strawberry.field(description="What wrote the AI text of the current version.", extensions=[policy("note", "read")])
+    async def drafter(self, info: strawberry.Info) -> Drafter | None:
+        ai = [v for v in await self._versions(info) if v.author_kind is AuthorKind.AI]
+        if not ai:
+            return None
+        latest = ai[-1]
+        return Drafter(
+            kind=DrafterKind(latest.drafter_kind or "DETERMINISTIC"),
+            model=latest.drafter_model,
+            prompt_version=latest.prompt_version or "",
+        )
+
+    @strawberry.field(description="Findings the current version leaves out.", extensions=[policy("note", "read")])
+    async def omissions(self, info: strawberry.Info) -> list[Omission]:
+        current = await self._current(info)
+        return [
+            Omission(finding_id=strawberry.ID(o["finding_id"]), kind=o["kind"], negated=o["negated"])
+            for o in (current.omissions if current else [])
+        ]
+
+    @strawberry.field(description="Spoken attempts to instruct the drafter.", extensions=[policy("note", "read")])
+    async def flags(self, info: strawberry.Info) -> list[InstructionFlag]:
+        current = await self._current(info)
+        return [
+            InstructionFlag(segment_id=strawberry.ID(f["segment_id"]), rule=f["rule"])
+            for f in (current.flags if current else [])
+        ]
+
+    @strawberry.field(description="Every version, oldest first.", extensions=[policy("note", "read")])
+    async def versions(self, info: strawberry.Info) -> list[NoteVersion]:
+        return [
+            NoteVersion(
+                version=v.version,
+                author=await _email(info, v.author_id),
+                author_kind=v.author_kind,
+                content_hash=v.content_hash,
+                created_at=v.created_at,
+            )
+            for v in await self._versions(info)
+        ]
+
+    @strawberry.field(description="The signer's e-mail.", extensions=[policy("note", "read")])
+    async def signed_by(self, info: strawberry.Info) -> str | None:
+        return await _email(info, self.record.signed_by) if self.record.signed_by else None
+
+    @strawberry.field(description="Addenda after signature, oldest first.", extensions=[policy("note", "read")])
+    async def amendments(self, info: strawberry.Info) -> list[NoteAmendment]:
+        records: list[AmendmentRecord] = await info.context.loaders.note_amendments.load(self.record.id)
+        return [
+            NoteAmendment(
+                id=strawberry.ID(str(a.id)),
+                reason=a.reason,
+                text=a.text,
+                author=await _email(info, a.author_id),
+                content_hash=a.content_hash,
+                created_at=a.created_at,
+            )
+            for a in records
+        ]
+
+    @strawberry.field(description="The encounter this note documents.", extensions=[policy("encounter", "read")])
+    async def encounter_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.record.encounter_id))

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NoteStatus(StrEnum):
+    DRAFTING = "DRAFTING"  # the drafter is writing (or rewriting sections)
+    DRAFT = "DRAFT"  # awaiting the clinician's review and signature
+    SIGNED = "SIGNED"  # frozen; only addenda may follow
+    FAILED = "FAILED"  # drafting failed; see status_reason
+
+
+class AuthorKind(StrEnum):
+    AI = "AI"
+    CLINICIAN = "CLINICIAN"
+
+
+class SentenceOrigin(StrEnum):
+    SAID_TODAY = "SAID_TODAY"
+    CARRIED_FORWARD = "CARRIED_FORWARD"
+    CLINICIAN = "CLINICIAN"  # written by the clinician while editing
+
+
+class Support(StrEnum):
+    SUPPORTED = "SUPPORTED"
+    UNSUPPORTED = "UNSUPPORTED"
+    CONTRADICTED = "CONTRADICTED"
+    DOSE_MISMATCH = "DOSE_MISMATCH"
+    NOT_CHECKED = "NOT_CHECKED"  # clinician-authored text: the clinician's word, not a claim to check

@@ -43,6 +43,10 @@ class ProblemFinding:
     hypothetical: bool
     uncertain: bool
     evidence: Evidence
+    # Added fields (defaults keep older call sites valid):
+    label: str = ""  # canonical words, e.g. "right knee pain" for "my right knee hurts"
+    asked: bool = False  # only asked about, never answered (then also `uncertain`)
+    kind: str = "term"  # "term" (a vocabulary term), "site" ("my knee hurts"), "lab" ("a1c is elevated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,12 @@ class MedicationFinding:
     negated: bool
     evidence: Evidence
     codes: tuple[Code, ...] = field(default_factory=tuple)
+    # Added fields (defaults keep older call sites valid):
+    allergy: bool = False  # named as an allergy: not a medication the patient takes
+    historical: bool = False  # taken in the past and no longer (with status "stopped")
+    uncertain: bool = False  # only asked about, or hedged
+    brand: bool = False  # said as a brand name (`text`), `name` is the generic
+    fuzzy: bool = False  # `text` is a near-miss spelling (speech recognition), matched to `name` by sound
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from api.policy import policy
@@ -24,7 +26,7 @@ def note_error(error: NoteDomainError) -> NoteError:
     return NoteError(code=error.code, message=error.message, field=error.field)
 
 
-def _note_id(value: strawberry.ID) -> object:
+def _note_id(value: strawberry.ID) -> uuid.UUID:
     key = parse_id(value)
     if key is None:
         raise NoteDomainError(NoteErrorCode.NOT_FOUND, "no such note", "noteId")
@@ -89,7 +91,7 @@ async def note_update(info: strawberry.Info, input: NoteUpdateInput) -> NotePayl
         record = await update_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),  # type: ignore[arg-type]
+            note_id=_note_id(input.note_id),
             expected_version=input.expected_version,
             edits=[SectionEdit(s.kind, s.text) for s in input.sections],
         )
@@ -108,7 +110,7 @@ async def note_sign(info: strawberry.Info, input: NoteSignInput) -> NotePayload:
         record = await sign_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),  # type: ignore[arg-type]
+            note_id=_note_id(input.note_id),
             expected_version=input.expected_version,
         )
     except NoteDomainError as error:
@@ -129,7 +131,7 @@ async def note_amend(info: strawberry.Info, input: NoteAmendInput) -> NoteAmendP
             context.access,
             note_id=note_id,
             reason=input.reason,
-            text=input.text,  # type: ignore[arg-type]
+            text=input.text,
         )
     except NoteDomainError as error:
         return NoteAmendPayload(note=None, amendment=None, errors=[note_error(error)])
@@ -158,7 +160,7 @@ async def note_regenerate(info: strawberry.Info, input: NoteRegenerateInput) -> 
         record = await regenerate_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),  # type: ignore[arg-type]
+            note_id=_note_id(input.note_id),
             sections=input.sections,
         )
     except NoteDomainError as error:

@@ -30,7 +30,10 @@ NOTE = """
 query($id: ID!) {
   encounter(id: $id) {
     status
-    findings { problems { id text negated } medications { id name dose unit frequency evidence { segmentId startMs endMs } } }
+    findings {
+      problems { id text negated }
+      medications { id name dose unit frequency evidence { segmentId startMs endMs } }
+    }
     note {
       id status version template unsupportedCount contradictedCount signedAt signedBy contentHash
       drafter { kind model promptVersion }

@@ -21,6 +21,7 @@ from api.schema import build_schema
 from api.view import GraphQLView
 from core.settings import Settings
 from notes.bootstrap import Services, close_services, open_services
+from notes.events.hub import EventHub
 from notes.pipeline.worker import WorkerOptions, background_worker
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
         active = services if services is not None else await open_services(settings)
-        holder["view"] = GraphQLView(active, schema=schema)
         async with contextlib.AsyncExitStack() as stack:
             if owned:
                 stack.push_async_callback(close_services, active)
+            hub = EventHub(
+                active.database, active.authorizer, active.database_url, queue_size=settings.api.subscriber_queue_size
+            )
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            holder["view"] = GraphQLView(active, hub=hub, schema=schema)
             if owned and settings.worker.in_process:
                 await stack.enter_async_context(
                     background_worker(active, active.database_url, WorkerOptions.from_settings(settings.worker))

@@ -139,6 +139,42 @@ def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def _eval_nlp(args: argparse.Namespace, settings: Settings) -> int:
+    from nlp.evaluation import run_nlp_eval, text_extractor
+
+    cache = settings.nlp.cache_dir or settings.home_path("cache", "nlp")
+    if args.audio:
+        from notes.evaluation.audio_path import AudioPathUnavailable, audio_extractor
+        from transcription.engine import EngineConfig
+
+        config = settings.transcription
+        try:
+            extract = audio_extractor(
+                args.make_audio or args.file.with_name("make_audio.sh"),
+                cache_dir=cache,
+                engine_config=EngineConfig(
+                    model=args.model or config.model,
+                    device=config.device,
+                    compute_type=config.compute_type,
+                    cpu_threads=config.cpu_threads,
+                    beam_size=config.beam_size,
+                ),
+            )
+        except AudioPathUnavailable as exc:
+            print(f"ambient eval nlp: {exc}", file=sys.stderr)
+            return 2
+    else:
+        extract = text_extractor(cache)
+    return run_nlp_eval(
+        args.file,
+        as_json=args.json,
+        predictions_out=args.predictions,
+        scorer_path=args.scorer,
+        out=sys.stdout,
+        extract=extract,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ambient", description="Ambient clinical documentation backend.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--model", help="bundled model name (tiny.en, base) or a model directory")
     transcribe.add_argument("--json", action="store_true", help="print segments and words as JSON")
     transcribe.set_defaults(handler=_transcribe)
+    evaluate = commands.add_parser("eval", help="quality numbers on an evaluation set")
+    evaluations = evaluate.add_subparsers(dest="eval_command", required=True)
+    eval_nlp = evaluations.add_parser("nlp", help="problems/negation/medications P/R/F1 with the set's own scorer")
+    eval_nlp.add_argument("file", type=Path, help="records in the dev-set format (dialogue turns + gold labels)")
+    eval_nlp.add_argument("--json", action="store_true", help="print the scorer's JSON instead of its table")
+    eval_nlp.add_argument("--predictions", type=Path, help="also write raw predictions (score.py's format)")
+    eval_nlp.add_argument("--scorer", type=Path, help="score.py to use (default: score.py beside FILE)")
+    eval_nlp.add_argument("--audio", action="store_true", help="synthesize speech, transcribe it, extract from that")
+    eval_nlp.add_argument("--make-audio", type=Path, help="make_audio.sh (default: beside FILE)")
+    eval_nlp.add_argument("--model", help="speech model for --audio (tiny.en, base, or a directory)")
+    eval_nlp.set_defaults(handler=_eval_nlp)
     return parser
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from functools import cached_property
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
@@ -13,6 +13,7 @@ from core.pagination import PageRequest
 from notes.access import Access
 from notes.bootstrap import Services
 from notes.encounters.records import EncounterRecord
+from notes.events.hub import EventHub
 from notes.findings.records import FindingRecord
 from notes.identity.records import UserRecord
 from notes.patients.records import PatientRecord
@@ -56,25 +57,80 @@ class Loaders:
 
 
 @dataclass
+class Scope:
+    """One unit of reads: a session, the reader over it, and DataLoaders caching within it."""
+
+    session: RequestSession
+    reader: Reader
+    loaders: Loaders
+
+    @classmethod
+    def open(cls, services: Services, access: Access) -> Scope:
+        session = RequestSession(services.database)
+        reader = Reader(session, access)
+        return cls(session, reader, Loaders(reader))
+
+
+# A subscription yields many results over one connection: each result gets a fresh scope (fresh
+# data, not a DataLoader cache from minutes ago). It is set per operation task, so concurrent
+# subscriptions on one socket never share one.
+_current_scope: ContextVar[Scope | None] = ContextVar("ambient_scope", default=None)
+
+
+@dataclass
 class Context:
     services: Services
     request_id: str
     access: Access
-    session: RequestSession
+    hub: EventHub | None = None
     auth_error: str | None = None  # why a presented token was refused
-    extra: dict[str, object] = field(default_factory=dict)
+    token_expires_at: float = 0.0
+    connection_params: dict[str, object] | None = None  # graphql-transport-ws connection_init payload
+    _default: Scope | None = None
 
     @property
     def principal(self) -> Principal | None:
         return self.access.principal
 
-    @cached_property
-    def reader(self) -> Reader:
-        return Reader(self.session, self.access)
+    @property
+    def scope(self) -> Scope:
+        current = _current_scope.get()
+        if current is not None:
+            return current
+        if self._default is None:
+            self._default = Scope.open(self.services, self.access)
+        return self._default
 
-    @cached_property
+    @property
+    def session(self) -> RequestSession:
+        return self.scope.session
+
+    @property
+    def reader(self) -> Reader:
+        return self.scope.reader
+
+    @property
     def loaders(self) -> Loaders:
-        return Loaders(self.reader)
+        return self.scope.loaders
+
+    async def fresh_scope(self) -> None:
+        """Close this task's current scope (committing its audit events) and start a new one."""
+        current = _current_scope.get()
+        if current is not None:
+            await current.session.close()
+        await self.flush_audit()
+        _current_scope.set(Scope.open(self.services, self.access))
+
+    async def end_scope(self) -> None:
+        """Close this task's scope (a subscription ending) and commit what it audited."""
+        current = _current_scope.get()
+        if current is not None:
+            await current.session.close()
+            _current_scope.set(None)
+        await self.flush_audit()
+
+    async def flush_audit(self) -> None:
+        await self.services.audit_writer.write(self.access.take_pending())
 
     def page(self, first: int | None, after: str | None) -> PageRequest[uuid.UUID]:
         api = self.services.settings.api
@@ -86,5 +142,8 @@ class Context:
 
     async def finish(self) -> None:
         """Close the read session, then commit the request's audit events before any answer leaves."""
-        await self.session.close()
-        await self.services.audit_writer.write(self.access.take_pending())
+        current = _current_scope.get()
+        for scope in (self._default, current):
+            if scope is not None:
+                await scope.session.close()
+        await self.flush_audit()

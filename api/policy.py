@@ -7,6 +7,7 @@ the denial is audited). Row-level visibility is the repositories' job, after thi
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,11 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from api.errors import forbidden, unauthenticated
+
+
+async def _result(value: Any) -> Any:
+    """Resolvers return awaitables; subscription resolvers return async generators, passed on as they are."""
+    return await value if inspect.isawaitable(value) else value
 
 
 class PolicyExtension(FieldExtension):
@@ -40,7 +46,7 @@ class PolicyExtension(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info, kwargs)
-        return await next_(source, info, **kwargs)
+        return await _result(next_(source, info, **kwargs))
 
 
 class PublicExtension(FieldExtension):
@@ -50,7 +56,7 @@ class PublicExtension(FieldExtension):
         return next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
-        return await next_(source, info, **kwargs)
+        return await _result(next_(source, info, **kwargs))
 
 
 def policy(resource: str, action: str) -> PolicyExtension:

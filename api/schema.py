@@ -23,6 +23,7 @@ from api.errors import should_mask
 from api.mutation import Mutation
 from api.policy import assert_every_field_guarded
 from api.query import Query
+from api.subscription import Subscription
 from core.settings import ApiSettings
 
 
@@ -44,7 +45,7 @@ def build_schema(api: ApiSettings, *, introspection: bool) -> Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    schema = Schema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
     assert_every_field_guarded(schema)
     return schema
 

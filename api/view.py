@@ -3,7 +3,11 @@ done, closes its session and commits its audit events before the response is sen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -12,13 +16,15 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http.typevars import Context as _ContextVar  # noqa: F401  (documents the generic)
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types.unset import UNSET
 
 from api.context import Context
 from notes.access import Access
 from notes.authentication import AuthenticationFailed
 from notes.bootstrap import Services
-from notes.session import RequestSession
+from notes.events.hub import EventHub
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +36,43 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class AuthenticatingTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws where connection_init must carry {"Authorization": "Bearer <token>"}: a bad or
+    expired token closes the socket with 4401 (Unauthorized), and the socket closes when the token expires."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self.connection_init_received or self.connection_timed_out:
+            await super().handle_connection_init(message)  # the protocol's own errors for these
+            return
+        payload = message.get("payload") or {}
+        view = self.view
+        assert isinstance(view, GraphQLView)
+        if not isinstance(payload, dict) or not await view.authenticate_socket(self.context, payload):
+            self.connection_init_received = True
+            if self.connection_init_timeout_task:
+                self.connection_init_timeout_task.cancel()
+            await self.websocket.close(code=4401, reason="Unauthorized")
+            return
+        await super().handle_connection_init(message)
+        self._expiry = asyncio.create_task(self._close_at_expiry(self.context.token_expires_at))
+
+    async def _close_at_expiry(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=4401, reason="Token expired")
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        await super().shutdown()
+
+
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = AuthenticatingTransportWS
+
+    def __init__(self, services: Services, hub: EventHub | None = None, **kwargs: Any) -> None:
         development = services.settings.development
         super().__init__(
             kwargs.pop("schema"),
@@ -39,9 +80,25 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=False,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=services.settings.api.max_subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=10),
             **kwargs,
         )
         self.services = services
+        self.hub = hub
+
+    async def authenticate_socket(self, context: Context, payload: dict[str, object]) -> bool:
+        header = payload.get("Authorization", payload.get("authorization"))
+        token = _bearer(header) if isinstance(header, str) else None
+        if token is None:
+            return False
+        try:
+            principal, claims = await self.services.authenticator.authenticate(token)
+        except AuthenticationFailed:
+            return False
+        context.access = Access(principal=principal, authorizer=self.services.authorizer, request_id=context.request_id)
+        context.token_expires_at = claims.expires_at
+        return True
 
     async def context_for(self, request_id: str, authorization: str | None) -> Context:
         services = self.services
@@ -55,13 +112,7 @@ class GraphQLView(GraphQL[Context, None]):
             except AuthenticationFailed as exc:
                 auth_error = str(exc)
         access = Access(principal=principal, authorizer=services.authorizer, request_id=request_id)
-        return Context(
-            services=services,
-            request_id=request_id,
-            access=access,
-            session=RequestSession(services.database),
-            auth_error=auth_error,
-        )
+        return Context(services=services, request_id=request_id, access=access, hub=self.hub, auth_error=auth_error)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "")

@@ -52,6 +52,8 @@ class ApiSettings(BaseModel):
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(100, ge=1)
     cors_origins: list[str] = []
+    max_subscriptions_per_connection: int = Field(20, ge=1)
+    subscriber_queue_size: int = Field(256, ge=8, description="events buffered per subscriber before it must resync")
 
 
 class TranscriptionSettings(BaseModel):

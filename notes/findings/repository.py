@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
@@ -38,6 +38,25 @@ class FindingRepository:
         for row in rows:
             grouped[row.encounter_id].append(FindingRecord(**row._mapping))
         return grouped
+
+    async def patient_medication_names(self, patient_id: uuid.UUID, limit: int = 20) -> list[str]:
+        """Generic names of medications found in this patient's earlier visits, most recent first."""
+        last_seen = func.max(Finding.created_at)
+        rows = await self.session.execute(
+            select(Finding.name)
+            .join(Encounter, Encounter.id == Finding.encounter_id)
+            .where(
+                Encounter.patient_id == patient_id,
+                Finding.kind == "medication",
+                Finding.negated.is_(False),
+                Finding.name.is_not(None),
+                encounter_visible(self.principal),
+            )
+            .group_by(Finding.name)
+            .order_by(last_seen.desc())
+            .limit(limit)
+        )
+        return [str(row.name) for row in rows]
 
     async def replace_for_encounter(
         self, encounter_id: uuid.UUID, organization_id: uuid.UUID, rows: Sequence[dict[str, Any]]

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 from core.crypto import DecryptionError
@@ -26,6 +25,7 @@ from notes.encounters.status import EncounterStatus
 from notes.encounters.transitions import move_to
 from notes.events.kinds import EventKind
 from notes.events.publisher import publish
+from notes.findings.repository import FindingRepository
 from notes.pipeline.queue import enqueue_extraction
 from notes.pipeline.runtime import PipelineRuntime
 from notes.recordings.chunk_repository import ChunkRepository
@@ -115,6 +115,19 @@ async def fail_transcript(runtime: PipelineRuntime, transcript_id: uuid.UUID, re
         work.audit("update", "transcript", transcript_id)
 
 
+async def _hotwords(runtime: PipelineRuntime, encounter: EncounterRecord) -> list[str]:
+    """The patient's own medications first (whisper heeds the first hotwords most), then the common ones."""
+    access = runtime.access("transcriber")
+    assert access.principal is not None
+    async with runtime.services.database.session() as session:
+        own = await FindingRepository(session, access.principal).patient_medication_names(encounter.patient_id)
+    if own:
+        access.record("read", "findings", encounter.patient_id, "allowed")
+        await runtime.services.audit_writer.write(access.take_pending())
+    common = await asyncio.to_thread(runtime.hotwords)
+    return list(dict.fromkeys([*own, *common]))
+
+
 async def _claim_recording(
     runtime: PipelineRuntime, recording_id: uuid.UUID
 ) -> tuple[RecordingRecord, TranscriptRecord, EncounterRecord] | None:
@@ -158,7 +171,7 @@ async def transcribe_recording(runtime: PipelineRuntime, recording_id: uuid.UUID
             await fail_transcript(runtime, transcript.id, "AUDIO_UNREADABLE")
             return
         engine = await asyncio.to_thread(runtime.speech_engine)
-        hotwords = await asyncio.to_thread(runtime.hotwords)
+        hotwords = await _hotwords(runtime, encounter)
         try:
             result = await asyncio.to_thread(
                 engine.transcribe,
@@ -233,36 +246,19 @@ def _sha256_and_size(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), path.stat().st_size
 
 
-def _merge_channels(results: list[Transcript], first_index: int) -> list[Segment]:
-    segments = sorted((s for r in results for s in r.segments), key=lambda s: (s.start_ms, s.end_ms))
-    return [replace(segment, index=first_index + i) for i, segment in enumerate(segments)]
-
-
 async def _transcribe_chunk_audio(
     runtime: PipelineRuntime, path: Path, channels: int, offset_ms: int, first_index: int
-) -> tuple[list[Segment], Transcript | None]:
+) -> tuple[list[Segment], Transcript]:
     from transcription.audio import decode_audio
 
     engine = await asyncio.to_thread(runtime.speech_engine)
     hotwords = await asyncio.to_thread(runtime.hotwords)
-    if channels == 2:
-        tracks = await asyncio.to_thread(decode_audio, path, sample_rate=16_000, split_channels=True)
-        speakers: tuple[Speaker, ...] = ("clinician", "patient")
-    else:
-        tracks = await asyncio.to_thread(decode_audio, path, sample_rate=16_000)
-        speakers = ("unknown",)
-    results = [
-        await asyncio.to_thread(
-            engine.transcribe_pcm,
-            track,
-            offset_ms=offset_ms,
-            hotwords=hotwords,
-            speaker=speaker,
-            first_index=first_index,
-        )
-        for track, speaker in zip(tracks, speakers, strict=True)
-    ]
-    return _merge_channels(results, first_index), (results[0] if results else None)
+    tracks = await asyncio.to_thread(decode_audio, path, sample_rate=16_000, split_channels=channels == 2)
+    # The engine decides whether two channels really are two speakers (not dual-mono, not one silent).
+    result = await asyncio.to_thread(
+        engine.transcribe_channels, tracks, offset_ms=offset_ms, hotwords=hotwords, first_index=first_index
+    )
+    return list(result.segments), result
 
 
 async def transcribe_live(runtime: PipelineRuntime, encounter_id: uuid.UUID) -> None:

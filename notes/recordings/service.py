@@ -37,6 +37,7 @@ _AUDIO_ERRORS = {
     AudioErrorCode.NOT_AUDIO: RecordingErrorCode.NOT_AUDIO,
     AudioErrorCode.CORRUPT: RecordingErrorCode.CORRUPT_AUDIO,
     AudioErrorCode.TOO_LONG: RecordingErrorCode.TOO_LONG,
+    AudioErrorCode.UNREADABLE: RecordingErrorCode.CORRUPT_AUDIO,
 }
 MAX_IDEMPOTENCY_KEY = 128
 

@@ -132,10 +132,17 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    from nlp.vocabulary import medication_hotwords
     from transcription.render import transcribe_command
 
+    hotwords = medication_hotwords(settings.transcription.hotwords) if settings.transcription.hotwords else []
     return transcribe_command(
-        Path(args.file), model=args.model or settings.transcription.model, as_json=args.json, out=sys.stdout
+        Path(args.file),
+        model=args.model or settings.transcription.model,
+        as_json=args.json,
+        out=sys.stdout,
+        hotwords=hotwords,
+        max_duration_seconds=settings.api.max_recording_seconds,
     )
 
 

@@ -51,6 +51,7 @@ class Problem:
     family: bool = strawberry.field(description="About a relative, not the patient.")
     hypothetical: bool = strawberry.field(description='Conditional ("if you get a fever").')
     uncertain: bool = strawberry.field(description="Suspected or possible.")
+    asked: bool = strawberry.field(description="Only mentioned in a question that was not answered.")
     evidence: list[Evidence] = strawberry.field(description="Where it was said.")
 
     @classmethod
@@ -64,6 +65,7 @@ class Problem:
             family=record.family,
             hypothetical=record.hypothetical,
             uncertain=record.uncertain,
+            asked=record.asked,
             evidence=_evidence(record),
         )
 

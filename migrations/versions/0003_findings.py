@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("family", sa.Boolean(), nullable=False),
         sa.Column("hypothetical", sa.Boolean(), nullable=False),
         sa.Column("uncertain", sa.Boolean(), nullable=False),
+        sa.Column("asked", sa.Boolean(), nullable=False),
         sa.Column("dose", sa.String(length=32), nullable=True),
         sa.Column("unit", sa.String(length=16), nullable=True),
         sa.Column("route", sa.String(length=32), nullable=True),

@@ -31,6 +31,7 @@ class Finding(Base):
     family: Mapped[bool] = mapped_column(Boolean, default=False)
     hypothetical: Mapped[bool] = mapped_column(Boolean, default=False)
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    asked: Mapped[bool] = mapped_column(Boolean, default=False)  # only mentioned in a question
     dose: Mapped[str | None] = mapped_column(String(32))
     unit: Mapped[str | None] = mapped_column(String(16))
     route: Mapped[str | None] = mapped_column(String(32))

@@ -21,6 +21,7 @@ class FindingRecord:
     family: bool
     hypothetical: bool
     uncertain: bool
+    asked: bool
     dose: str | None
     unit: str | None
     route: str | None

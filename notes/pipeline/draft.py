@@ -72,7 +72,7 @@ def source_findings(findings: Sequence[FindingRecord]) -> tuple[SourceFinding, .
             family=f.family,
             historical=f.historical,
             hypothetical=f.hypothetical,
-            uncertain=f.uncertain,
+            uncertain=f.uncertain or f.asked,  # asked, never answered: not an assertion
             dose=f.dose,
             unit=f.unit,
             frequency=f.frequency,

@@ -91,6 +91,7 @@ def _problem(problem: ProblemFinding) -> dict[str, Any]:
         "family": problem.family,
         "hypothetical": problem.hypothetical,
         "uncertain": problem.uncertain,
+        "asked": problem.asked,
     } | _code(problem)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 await stack.enter_async_context(
                     background_worker(active, active.database_url, WorkerOptions.from_settings(settings.worker))
                 )
+            if owned:
+                # Everything allocated by now lives as long as the process (schema, models, pools):
+                # keep it out of the cyclic collector's full passes, which otherwise walk it all
+                # every few hundred requests (~20% of a read request's CPU time, measured).
+                gc.collect()
+                gc.freeze()
             yield
 
     class GraphQLEndpoint:

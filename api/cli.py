@@ -76,7 +76,7 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
             async with database.session() as session:
                 user = await IdentityRepository(session).user_by_email(args.user)
         finally:
-            await database.engine.dispose()
+            await database.close()
         if user is None:
             print(f"ambient token: no user with e-mail {args.user!r}", file=sys.stderr)
             return 1
@@ -94,7 +94,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
         from notes.bootstrap import open_database
 
         database = await open_database(settings)
-        await database.engine.dispose()
+        await database.close()
 
     asyncio.run(run())
     print("database schema is up to date")
@@ -111,7 +111,7 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             async with database.session() as session:
                 report = await verify_chain(session)
         finally:
-            await database.engine.dispose()
+            await database.close()
         if report.ok:
             print(f"audit chain OK: {report.checked} events verified")
             return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
+from api.policy import AuthorizationTiming
 from authz.principal import Principal
 from core.pagination import PageRequest
 from notes.access import Access
@@ -26,31 +28,62 @@ from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRec
 NESTED_LIST_LIMIT = 100
 
 
-@dataclass
 class Loaders:
-    """One DataLoader per (type, key): nested fields cost one query per type per request."""
+    """One DataLoader per (type, key): nested fields cost one query per type per request.
 
-    reader: Reader
+    Made on first use: a request touches two or three of them, and building all thirteen up front was
+    a measurable part of a small request."""
 
-    def __post_init__(self) -> None:
-        self.patient: DataLoader[uuid.UUID, PatientRecord | None] = DataLoader(self.reader.patients_by_id)
-        self.encounter: DataLoader[uuid.UUID, EncounterRecord | None] = DataLoader(self.reader.encounters_by_id)
-        self.user: DataLoader[uuid.UUID, UserRecord | None] = DataLoader(self.reader.users_by_id)
-        self.recordings_by_encounter: DataLoader[uuid.UUID, list[RecordingRecord]] = DataLoader(
-            self.reader.recordings_by_encounter
-        )
-        self.encounters_by_patient: DataLoader[uuid.UUID, list[EncounterRecord]] = DataLoader(
-            self._encounters_by_patient
-        )
-        self.transcript: DataLoader[uuid.UUID, TranscriptRecord | None] = DataLoader(
-            self.reader.transcripts_for_encounters
-        )
-        self.transcript_text: DataLoader[uuid.UUID, str] = DataLoader(self.reader.transcript_texts)
-        self.findings: DataLoader[uuid.UUID, list[FindingRecord]] = DataLoader(self.reader.findings_for_encounters)
-        self.note_by_encounter: DataLoader[uuid.UUID, NoteRecord | None] = DataLoader(self.reader.notes_for_encounters)
-        self.note: DataLoader[uuid.UUID, NoteRecord | None] = DataLoader(self.reader.notes_by_id)
-        self.note_versions: DataLoader[uuid.UUID, list[NoteVersionRecord]] = DataLoader(self.reader.note_versions)
-        self.note_amendments: DataLoader[uuid.UUID, list[AmendmentRecord]] = DataLoader(self.reader.note_amendments)
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    @cached_property
+    def patient(self) -> DataLoader[uuid.UUID, PatientRecord | None]:
+        return DataLoader(self.reader.patients_by_id)
+
+    @cached_property
+    def encounter(self) -> DataLoader[uuid.UUID, EncounterRecord | None]:
+        return DataLoader(self.reader.encounters_by_id)
+
+    @cached_property
+    def user(self) -> DataLoader[uuid.UUID, UserRecord | None]:
+        return DataLoader(self.reader.users_by_id)
+
+    @cached_property
+    def recordings_by_encounter(self) -> DataLoader[uuid.UUID, list[RecordingRecord]]:
+        return DataLoader(self.reader.recordings_by_encounter)
+
+    @cached_property
+    def encounters_by_patient(self) -> DataLoader[uuid.UUID, list[EncounterRecord]]:
+        return DataLoader(self._encounters_by_patient)
+
+    @cached_property
+    def transcript(self) -> DataLoader[uuid.UUID, TranscriptRecord | None]:
+        return DataLoader(self.reader.transcripts_for_encounters)
+
+    @cached_property
+    def transcript_text(self) -> DataLoader[uuid.UUID, str]:
+        return DataLoader(self.reader.transcript_texts)
+
+    @cached_property
+    def findings(self) -> DataLoader[uuid.UUID, list[FindingRecord]]:
+        return DataLoader(self.reader.findings_for_encounters)
+
+    @cached_property
+    def note_by_encounter(self) -> DataLoader[uuid.UUID, NoteRecord | None]:
+        return DataLoader(self.reader.notes_for_encounters)
+
+    @cached_property
+    def note(self) -> DataLoader[uuid.UUID, NoteRecord | None]:
+        return DataLoader(self.reader.notes_by_id)
+
+    @cached_property
+    def note_versions(self) -> DataLoader[uuid.UUID, list[NoteVersionRecord]]:
+        return DataLoader(self.reader.note_versions)
+
+    @cached_property
+    def note_amendments(self) -> DataLoader[uuid.UUID, list[AmendmentRecord]]:
+        return DataLoader(self.reader.note_amendments)
 
     async def _encounters_by_patient(self, ids: list[uuid.UUID]) -> list[list[EncounterRecord]]:
         return await self.reader.encounters_by_patient(ids, limit_each=NESTED_LIST_LIMIT + 1)
@@ -86,6 +119,7 @@ class Context:
     auth_error: str | None = None  # why a presented token was refused
     token_expires_at: float = 0.0
     connection_params: dict[str, object] | None = None  # graphql-transport-ws connection_init payload
+    authorization_timing: AuthorizationTiming | None = None  # only with AMBIENT_BENCH_TIMINGS=1
     _default: Scope | None = None
 
     @property

@@ -8,7 +8,9 @@ the denial is audited). Row-level visibility is the repositories' job, after thi
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -25,6 +27,14 @@ async def _result(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+@dataclass
+class AuthorizationTiming:
+    """Opt-in (AMBIENT_BENCH_TIMINGS=1, for bench/api.py): time spent deciding field access."""
+
+    checks: int = 0
+    ns: int = 0
+
+
 class PolicyExtension(FieldExtension):
     def __init__(self, resource: str, action: str) -> None:
         self.resource = resource
@@ -32,6 +42,18 @@ class PolicyExtension(FieldExtension):
 
     def _check(self, info: Info, kwargs: dict[str, Any]) -> None:
         context = info.context
+        timing: AuthorizationTiming | None = context.authorization_timing
+        if timing is None:
+            self._decide(context, kwargs)
+            return
+        start = time.perf_counter_ns()
+        try:
+            self._decide(context, kwargs)
+        finally:
+            timing.ns += time.perf_counter_ns() - start
+            timing.checks += 1
+
+    def _decide(self, context: Any, kwargs: dict[str, Any]) -> None:
         access = context.access
         if access.principal is None:
             access.record(self.action, self.resource, kwargs.get("id"), "denied")
@@ -46,7 +68,8 @@ class PolicyExtension(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info, kwargs)
-        return await _result(next_(source, info, **kwargs))
+        value = next_(source, info, **kwargs)
+        return await value if inspect.isawaitable(value) else value
 
 
 class PublicExtension(FieldExtension):

@@ -21,6 +21,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from strawberry.types.unset import UNSET
 
 from api.context import Context
+from api.policy import AuthorizationTiming
 from notes.access import Access
 from notes.authentication import AuthenticationFailed
 from notes.bootstrap import Services
@@ -86,6 +87,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.hub = hub
+        self.timing = AuthorizationTiming() if services.settings.bench_timings else None
+        self._requests = 0
 
     async def authenticate_socket(self, context: Context, payload: dict[str, object]) -> bool:
         header = payload.get("Authorization", payload.get("authorization"))
@@ -112,7 +115,14 @@ class GraphQLView(GraphQL[Context, None]):
             except AuthenticationFailed as exc:
                 auth_error = str(exc)
         access = Access(principal=principal, authorizer=services.authorizer, request_id=request_id)
-        return Context(services=services, request_id=request_id, access=access, hub=self.hub, auth_error=auth_error)
+        return Context(
+            services=services,
+            request_id=request_id,
+            access=access,
+            hub=self.hub,
+            auth_error=auth_error,
+            authorization_timing=self.timing,
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "")
@@ -133,6 +143,12 @@ class GraphQLView(GraphQL[Context, None]):
             return JSONResponse(
                 {"errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL"}}]},
                 status_code=500,
+            )
+        if self.timing is not None:
+            self._requests += 1
+            response.headers["x-ambient-bench-timings"] = (
+                f"authz_ns={self.timing.ns};checks={self.timing.checks};requests={self._requests};"
+                f"cpu_ns={time.process_time_ns()}"
             )
         return response
 

@@ -94,7 +94,7 @@ async def publish_events(
             committed[event_id] = time.perf_counter()
             await asyncio.sleep(gap_s)
     finally:
-        await database.engine.dispose()
+        await database.close()
     return committed
 
 

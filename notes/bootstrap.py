@@ -72,7 +72,7 @@ async def open_database(settings: Settings) -> Database:
     url = await resolve_database_url(settings)
     await migrations.upgrade(url)
     engine = create_engine(url, settings.database)
-    database = Database.for_engine(engine)
+    database = Database.for_engine(engine, settings.database)
     if settings.development:
         async with database.transaction() as session:
             await seed_demo(session)
@@ -97,4 +97,4 @@ async def open_services(settings: Settings, database: Database | None = None) ->
 
 async def close_services(services: Services) -> None:
     await services.audit_writer.stop()
-    await services.database.engine.dispose()
+    await services.database.close()

@@ -13,16 +13,16 @@ from authz.principal import Principal
 from core.pagination import Page, PageRequest
 from notes.access import Access
 from notes.encounters.records import EncounterRecord
-from notes.encounters.repository import EncounterRepository
+from notes.encounters.repository import EncounterReads
 from notes.encounters.status import EncounterStatus
 from notes.findings.records import FindingRecord
 from notes.findings.repository import FindingRepository
 from notes.identity.records import UserRecord
 from notes.identity.repository import IdentityRepository
 from notes.patients.records import PatientRecord
-from notes.patients.repository import PatientRepository
+from notes.patients.repository import PatientReads
 from notes.recordings.records import RecordingRecord
-from notes.recordings.repository import RecordingRepository
+from notes.recordings.repository import RecordingReads
 from notes.session import RequestSession
 from notes.transcripts.records import SegmentRecord, TranscriptRecord
 from notes.transcripts.repository import TranscriptRepository
@@ -49,30 +49,26 @@ class Reader:
 
     # -- patients --------------------------------------------------------------------------------------
     async def patients_by_id(self, ids: Sequence[uuid.UUID]) -> list[PatientRecord | None]:
-        async with self.session.use() as session:
-            found = await PatientRepository(session, self.principal).get_many(ids)
+        found = await PatientReads(self.session, self.principal).get_many(ids)
         self._audit_found("patient", ids, found)  # type: ignore[arg-type]
         return [found.get(key) for key in ids]
 
     async def patients(self, page: PageRequest[uuid.UUID], search: str | None) -> Page[PatientRecord]:
-        async with self.session.use() as session:
-            result = await PatientRepository(session, self.principal).page(page, search)
+        result = await PatientReads(self.session, self.principal).page(page, search)
         for patient in result.items:
             self.access.read("patient", patient.id)
         return result
 
     # -- encounters ------------------------------------------------------------------------------------
     async def encounters_by_id(self, ids: Sequence[uuid.UUID]) -> list[EncounterRecord | None]:
-        async with self.session.use() as session:
-            found = await EncounterRepository(session, self.principal).get_many(ids)
+        found = await EncounterReads(self.session, self.principal).get_many(ids)
         self._audit_found("encounter", ids, found)  # type: ignore[arg-type]
         return [found.get(key) for key in ids]
 
     async def encounters(
         self, page: PageRequest[uuid.UUID], *, patient_id: uuid.UUID | None, status: EncounterStatus | None
     ) -> Page[EncounterRecord]:
-        async with self.session.use() as session:
-            result = await EncounterRepository(session, self.principal).page(page, patient_id=patient_id, status=status)
+        result = await EncounterReads(self.session, self.principal).page(page, patient_id=patient_id, status=status)
         for encounter in result.items:
             self.access.read("encounter", encounter.id)
         return result
@@ -80,8 +76,7 @@ class Reader:
     async def encounters_by_patient(
         self, patient_ids: Sequence[uuid.UUID], *, limit_each: int
     ) -> list[list[EncounterRecord]]:
-        async with self.session.use() as session:
-            grouped = await EncounterRepository(session, self.principal).by_patients(patient_ids, limit_each=limit_each)
+        grouped = await EncounterReads(self.session, self.principal).by_patients(patient_ids, limit_each=limit_each)
         for encounters in grouped.values():
             for encounter in encounters:
                 self.access.read("encounter", encounter.id)
@@ -89,8 +84,7 @@ class Reader:
 
     # -- recordings ------------------------------------------------------------------------------------
     async def recordings_by_encounter(self, encounter_ids: Sequence[uuid.UUID]) -> list[list[RecordingRecord]]:
-        async with self.session.use() as session:
-            grouped = await RecordingRepository(session, self.principal).by_encounters(encounter_ids)
+        grouped = await RecordingReads(self.session, self.principal).by_encounters(encounter_ids)
         for recordings in grouped.values():
             for recording in recordings:
                 self.access.read("recording", recording.id)
@@ -131,13 +125,8 @@ class Reader:
         return [found.get(key) for key in encounter_ids]
 
     async def notes_by_id(self, note_ids: Sequence[uuid.UUID]) -> list[NoteRecord | None]:
-        found: dict[uuid.UUID, NoteRecord] = {}
         async with self.session.use() as session:
-            repo = NoteRepository(session, self.principal)
-            for key in note_ids:
-                note = await repo.get(key)
-                if note is not None:
-                    found[key] = note
+            found = await NoteRepository(session, self.principal).get_many(note_ids)
         self._audit_found("note", note_ids, found)  # type: ignore[arg-type]
         return [found.get(key) for key in note_ids]
 

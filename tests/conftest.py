@@ -84,7 +84,7 @@ def settings(test_home: Path, database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def services(settings: Settings, database_url: str) -> AsyncIterator[Services]:
-    database = Database.for_engine(create_engine(database_url, settings.database))
+    database = Database.for_engine(create_engine(database_url, settings.database), settings.database)
     opened = await open_services(settings, database)
     yield opened
     await close_services(opened)

@@ -28,6 +28,7 @@ class Encounter:
     updated_at: datetime = strawberry.field(description="Last status change.")
     patient_id: strawberry.Private[uuid.UUID]
     clinician_id: strawberry.Private[uuid.UUID]
+    key: strawberry.Private[uuid.UUID]  # the id as a UUID, for the loaders
 
     @classmethod
     def of(cls, record: EncounterRecord) -> Encounter:
@@ -40,11 +41,8 @@ class Encounter:
             updated_at=record.updated_at,
             patient_id=record.patient_id,
             clinician_id=record.clinician_id,
+            key=record.id,
         )
-
-    @property
-    def key(self) -> uuid.UUID:
-        return uuid.UUID(self.id)
 
     @strawberry.field(description="The patient seen.", extensions=[policy("patient", "read")])
     async def patient(self, info: strawberry.Info) -> Patient | None:

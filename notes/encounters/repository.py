@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Integer, Row, String, Uuid, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
+from core.db import Rows
 from core.ids import new_id
 from core.pagination import Page, PageRequest
 from notes.encounters.models import CareTeamMember, Encounter
@@ -33,23 +35,107 @@ _COLUMNS = (
 
 
 def _record(row: Row[*tuple[Any, ...]]) -> EncounterRecord:
-    values = dict(row._mapping)
+    return _from_mapping(row._mapping)
+
+
+def _from_mapping(row: Mapping[Any, Any]) -> EncounterRecord:
+    values = dict(row)
     values["status"] = EncounterStatus(values["status"])
     return EncounterRecord(**values)
+
+
+class EncounterReads:
+    """The API's frequent encounter reads, scoped like every query here, built once per caller and run on
+    the request's read connection (see core.db.StatementCache). Writes and locking reads stay on
+    EncounterRepository."""
+
+    def __init__(self, rows: Rows, principal: Principal) -> None:
+        self.rows = rows
+        self.principal = principal
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EncounterRecord]:
+        if not ids:
+            return {}
+        principal = self.principal
+        rows = await self.rows.fetch(
+            ("encounters.get_many", principal),
+            lambda: select(*_COLUMNS).where(
+                Encounter.id == any_(bindparam("ids", type_=ARRAY(Uuid))), encounter_visible(principal)
+            ),
+            {"ids": list(ids)},
+        )
+        return {row["id"]: _from_mapping(row) for row in rows}
+
+    async def page(
+        self,
+        page: PageRequest[uuid.UUID],
+        *,
+        patient_id: uuid.UUID | None = None,
+        status: EncounterStatus | None = None,
+    ) -> Page[EncounterRecord]:
+        principal = self.principal
+        filters = (patient_id is not None, status is not None, page.after is not None)
+
+        def build() -> Any:
+            query = select(*_COLUMNS).where(encounter_visible(principal))
+            if filters[0]:
+                query = query.where(Encounter.patient_id == bindparam("patient_id", type_=Uuid))
+            if filters[1]:
+                query = query.where(Encounter.status == bindparam("status", type_=String))
+            if filters[2]:
+                query = query.where(Encounter.id > bindparam("after", type_=Uuid))
+            return query.order_by(Encounter.id).limit(bindparam("limit", type_=Integer))
+
+        rows = await self.rows.fetch(
+            ("encounters.page", principal, filters),
+            build,
+            {
+                "patient_id": patient_id,
+                "status": status.value if status is not None else None,
+                "after": page.after,
+                "limit": page.first + 1,
+            },
+        )
+        return Page.from_rows([_from_mapping(row) for row in rows], page.first)
+
+    async def by_patients(
+        self, patient_ids: Sequence[uuid.UUID], *, limit_each: int
+    ) -> dict[uuid.UUID, list[EncounterRecord]]:
+        """Each patient's most recent visible encounters, in one query (for nested lists)."""
+        if not patient_ids:
+            return {}
+        principal = self.principal
+
+        def build() -> Any:
+            ranked = (
+                select(
+                    *_COLUMNS,
+                    func.row_number()
+                    .over(partition_by=Encounter.patient_id, order_by=Encounter.id.desc())
+                    .label("rank"),
+                )
+                .where(Encounter.patient_id == any_(bindparam("ids", type_=ARRAY(Uuid))), encounter_visible(principal))
+                .subquery()
+            )
+            return (
+                select(*[ranked.c[column.key] for column in _COLUMNS])
+                .where(ranked.c.rank <= bindparam("limit_each", type_=Integer))
+                .order_by(ranked.c.patient_id, ranked.c.id.desc())
+            )
+
+        rows = await self.rows.fetch(
+            ("encounters.by_patients", principal), build, {"ids": list(patient_ids), "limit_each": limit_each}
+        )
+        grouped: dict[uuid.UUID, list[EncounterRecord]] = defaultdict(list)
+        for row in rows:
+            grouped[row["patient_id"]].append(_from_mapping(row))
+        return grouped
 
 
 class EncounterRepository:
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self.session = session
         self.principal = principal
-
-    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EncounterRecord]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(*_COLUMNS).where(Encounter.id.in_(ids), encounter_visible(self.principal))
-        )
-        return {row.id: _record(row) for row in rows}
 
     async def get(self, encounter_id: uuid.UUID, *, for_update: bool = False) -> EncounterRecord | None:
         query = select(*_COLUMNS).where(Encounter.id == encounter_id, encounter_visible(self.principal))
@@ -68,47 +154,6 @@ class EncounterRepository:
             query = query.with_for_update(of=Encounter)
         row = (await self.session.execute(query)).first()
         return _record(row) if row else None
-
-    async def page(
-        self,
-        page: PageRequest[uuid.UUID],
-        *,
-        patient_id: uuid.UUID | None = None,
-        status: EncounterStatus | None = None,
-    ) -> Page[EncounterRecord]:
-        query = select(*_COLUMNS).where(encounter_visible(self.principal))
-        if patient_id is not None:
-            query = query.where(Encounter.patient_id == patient_id)
-        if status is not None:
-            query = query.where(Encounter.status == status.value)
-        if page.after is not None:
-            query = query.where(Encounter.id > page.after)
-        rows = (await self.session.execute(query.order_by(Encounter.id).limit(page.first + 1))).all()
-        return Page.from_rows([_record(row) for row in rows], page.first)
-
-    async def by_patients(
-        self, patient_ids: Sequence[uuid.UUID], *, limit_each: int
-    ) -> dict[uuid.UUID, list[EncounterRecord]]:
-        """Each patient's most recent visible encounters, in one query (for nested lists)."""
-        if not patient_ids:
-            return {}
-        ranked = (
-            select(
-                *_COLUMNS,
-                func.row_number().over(partition_by=Encounter.patient_id, order_by=Encounter.id.desc()).label("rank"),
-            )
-            .where(Encounter.patient_id.in_(patient_ids), encounter_visible(self.principal))
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(*[ranked.c[column.key] for column in _COLUMNS])
-            .where(ranked.c.rank <= limit_each)
-            .order_by(ranked.c.patient_id, ranked.c.id.desc())
-        )
-        grouped: dict[uuid.UUID, list[EncounterRecord]] = defaultdict(list)
-        for row in rows:
-            grouped[row.patient_id].append(_record(row))
-        return grouped
 
     async def create(
         self,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select
+from sqlalchemy import Integer, Row, String, Uuid, any_, bindparam, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
+from core.db import Rows
 from core.ids import new_id
 from core.pagination import Page, PageRequest
 from notes.patients.models import Patient
@@ -32,8 +34,58 @@ def _record(row: Row[*tuple[Any, ...]]) -> PatientRecord:
     return PatientRecord(**row._mapping)
 
 
+def _from_mapping(row: Mapping[Any, Any]) -> PatientRecord:
+    return PatientRecord(**row)
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PatientReads:
+    """The API's frequent patient reads, scoped like every query here, built once per caller and run on
+    the request's read connection (see core.db.StatementCache)."""
+
+    def __init__(self, rows: Rows, principal: Principal) -> None:
+        self.rows = rows
+        self.principal = principal
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PatientRecord]:
+        if not ids:
+            return {}
+        principal = self.principal
+        rows = await self.rows.fetch(
+            ("patients.get_many", principal),
+            lambda: select(*_COLUMNS).where(
+                Patient.id == any_(bindparam("ids", type_=ARRAY(Uuid))), patient_visible(principal)
+            ),
+            {"ids": list(ids)},
+        )
+        return {row["id"]: _from_mapping(row) for row in rows}
+
+    async def page(self, page: PageRequest[uuid.UUID], search: str | None = None) -> Page[PatientRecord]:
+        principal = self.principal
+        filters = (bool(search), page.after is not None)
+
+        def build() -> Any:
+            query = select(*_COLUMNS).where(patient_visible(principal))
+            if filters[0]:
+                pattern = bindparam("pattern", type_=String)
+                full_name = func.concat(Patient.given_name, " ", Patient.family_name)
+                query = query.where(
+                    or_(full_name.ilike(pattern), Patient.mrn.ilike(pattern), Patient.family_name.ilike(pattern))
+                )
+            if filters[1]:
+                query = query.where(Patient.id > bindparam("after", type_=Uuid))
+            return query.order_by(Patient.id).limit(bindparam("limit", type_=Integer))
+
+        values = {
+            "pattern": f"%{_escape_like(search.strip())}%" if search else None,
+            "after": page.after,
+            "limit": page.first + 1,
+        }
+        rows = await self.rows.fetch(("patients.page", principal, filters), build, values)
+        return Page.from_rows([_from_mapping(row) for row in rows], page.first)
 
 
 class PatientRepository:
@@ -49,19 +101,6 @@ class PatientRepository:
 
     async def get(self, patient_id: uuid.UUID) -> PatientRecord | None:
         return (await self.get_many([patient_id])).get(patient_id)
-
-    async def page(self, page: PageRequest[uuid.UUID], search: str | None = None) -> Page[PatientRecord]:
-        query = select(*_COLUMNS).where(patient_visible(self.principal))
-        if search:
-            pattern = f"%{_escape_like(search.strip())}%"
-            full_name = func.concat(Patient.given_name, " ", Patient.family_name)
-            query = query.where(
-                or_(full_name.ilike(pattern), Patient.mrn.ilike(pattern), Patient.family_name.ilike(pattern))
-            )
-        if page.after is not None:
-            query = query.where(Patient.id > page.after)
-        rows = (await self.session.execute(query.order_by(Patient.id).limit(page.first + 1))).all()
-        return Page.from_rows([_record(row) for row in rows], page.first)
 
     async def mrn_taken(self, organization_id: uuid.UUID, mrn: str) -> bool:
         found = await self.session.scalar(

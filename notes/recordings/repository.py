@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, insert, select
+from sqlalchemy import Row, Select, Uuid, any_, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
 from core.crypto import WrappedKey
+from core.db import Rows
 from notes.encounters.models import Encounter
 from notes.recordings.models import Recording
 from notes.recordings.records import RecordingRecord
@@ -39,9 +41,44 @@ _COLUMNS = (
 
 
 def _record(row: Row[*tuple[Any, ...]]) -> RecordingRecord:
-    values = dict(row._mapping)
+    return _from_mapping(row._mapping)
+
+
+def _from_mapping(row: Mapping[Any, Any]) -> RecordingRecord:
+    values = dict(row)
     wrapped = WrappedKey(values.pop("key_id"), values.pop("key_nonce"), values.pop("wrapped_key"))
     return RecordingRecord(wrapped_key=wrapped, **values)
+
+
+def _visible(principal: Principal) -> Select[*tuple[Any, ...]]:
+    return select(*_COLUMNS).join(Encounter, Encounter.id == Recording.encounter_id).where(encounter_visible(principal))
+
+
+class RecordingReads:
+    """The API's recording lists, scoped through their encounter, built once per caller and run on the
+    request's read connection (see core.db.StatementCache)."""
+
+    def __init__(self, rows: Rows, principal: Principal) -> None:
+        self.rows = rows
+        self.principal = principal
+
+    async def by_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordingRecord]]:
+        if not encounter_ids:
+            return {}
+        principal = self.principal
+        rows = await self.rows.fetch(
+            ("recordings.by_encounters", principal),
+            lambda: (
+                _visible(principal)
+                .where(Recording.encounter_id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+                .order_by(Recording.id)
+            ),
+            {"ids": list(encounter_ids)},
+        )
+        grouped: dict[uuid.UUID, list[RecordingRecord]] = defaultdict(list)
+        for row in rows:
+            grouped[row["encounter_id"]].append(_from_mapping(row))
+        return grouped
 
 
 class RecordingRepository:
@@ -50,22 +87,7 @@ class RecordingRepository:
         self.principal = principal
 
     def _visible(self) -> Select[*tuple[Any, ...]]:
-        return (
-            select(*_COLUMNS)
-            .join(Encounter, Encounter.id == Recording.encounter_id)
-            .where(encounter_visible(self.principal))
-        )
-
-    async def by_encounters(self, encounter_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordingRecord]]:
-        if not encounter_ids:
-            return {}
-        rows = await self.session.execute(
-            self._visible().where(Recording.encounter_id.in_(encounter_ids)).order_by(Recording.id)
-        )
-        grouped: dict[uuid.UUID, list[RecordingRecord]] = defaultdict(list)
-        for row in rows:
-            grouped[row.encounter_id].append(_record(row))
-        return grouped
+        return _visible(self.principal)
 
     async def get(self, recording_id: uuid.UUID) -> RecordingRecord | None:
         row = (await self.session.execute(self._visible().where(Recording.id == recording_id))).first()

@@ -77,6 +77,12 @@ class NoteRepository:
         row = (await self.session.execute(query)).first()
         return note_record(row) if row else None
 
+    async def get_many(self, note_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NoteRecord]:
+        if not note_ids:
+            return {}
+        rows = await self.session.execute(self._visible().where(Note.id.in_(note_ids)))
+        return {row.id: note_record(row) for row in rows}
+
     async def for_encounter(self, encounter_id: uuid.UUID, *, for_update: bool = False) -> NoteRecord | None:
         query = self._visible().where(Note.encounter_id == encounter_id)
         if for_update:

@@ -96,3 +96,46 @@ async def test_a_failed_batch_fails_its_waiters_instead_of_dropping_events(datab
     finally:
         writer._closing = True
         writer._wakeup.set()
+
+
+def test_the_hashed_bytes_are_the_json_array_they_always_were() -> None:
+    """Rows written before must keep verifying: the canonical form is this exact JSON encoding."""
+    import json
+    import random
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from authz.audit import _canonical
+
+    rng = random.Random(5)
+    texts = [None, "", "x@demo.test", 'quote " and \\ backslash', "tab\tnewline\n", "ünïcødé ✓", "\x00\x1f\u2028"]
+    for position in (1, 7, 10**12):
+        for _ in range(200):
+            event = AuditEvent(
+                action=rng.choice(["read", "create", "sign"]),
+                resource_type=rng.choice(["patient", "note", "audit_event"]),
+                resource_id=rng.choice([None, str(uuid.uuid4())]),
+                outcome=rng.choice(["allowed", "denied", "error"]),
+                actor_kind=rng.choice(["user", "service", "anonymous"]),
+                actor_id=rng.choice([None, uuid.uuid4()]),
+                actor_name=rng.choice(texts),
+                actor_role=rng.choice(["clinician", "none", "clinician,scribe"]),
+                organization_id=rng.choice([None, uuid.uuid4()]),
+                request_id=rng.choice(texts),
+                occurred_at=datetime(2026, 1, 2, 3, 4, 5, rng.randrange(10**6), tzinfo=timezone(timedelta(hours=2)))
+                + timedelta(seconds=rng.randrange(10**6)),
+            )
+            fields = [
+                position,
+                event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                event.actor_kind,
+                str(event.actor_id) if event.actor_id else None,
+                event.actor_name,
+                event.actor_role,
+                str(event.organization_id) if event.organization_id else None,
+                event.action,
+                event.resource_type,
+                event.resource_id,
+                event.outcome,
+                event.request_id,
+            ]
+            assert _canonical(position, event) == json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode()

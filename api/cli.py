@@ -182,6 +182,35 @@ def _eval_nlp(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
+    from notes.drafting.evaluation import deterministic_factory, endpoint_factory, local_factory, run_notes_eval
+    from notes.drafting.llm import LlmSettings
+
+    llm = settings.llm
+    if args.drafter == "deterministic" or not llm.enabled:
+        factory = deterministic_factory()
+    elif llm.base_url:
+        factory = endpoint_factory(
+            LlmSettings(
+                base_url=llm.base_url,
+                model=llm.model or "default",
+                api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+                timeout_s=llm.timeout_s,
+                max_retries=llm.max_retries,
+            )
+        )
+    else:
+        factory = local_factory(settings.home_path(), args.model or llm.local_model)
+    return run_notes_eval(
+        args.file,
+        drafter_factory=factory,
+        as_json=args.json,
+        out=sys.stdout,
+        scorer_path=args.scorer or args.file.with_name("score.py"),
+        limit=args.limit,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ambient", description="Ambient clinical documentation backend.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -230,6 +259,19 @@ def build_parser() -> argparse.ArgumentParser:
     eval_nlp.add_argument("--make-audio", type=Path, help="make_audio.sh (default: beside FILE)")
     eval_nlp.add_argument("--model", help="speech model for --audio (tiny.en, base, or a directory)")
     eval_nlp.set_defaults(handler=_eval_nlp)
+    eval_notes = evaluations.add_parser("notes", help="draft a note per record; grounding, recall, time per note")
+    eval_notes.add_argument("file", type=Path, help="records in the dev-set format (dialogue turns + gold labels)")
+    eval_notes.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_notes.add_argument("--scorer", type=Path, help="score.py for drug/problem matching (default: beside FILE)")
+    eval_notes.add_argument(
+        "--drafter",
+        choices=["configured", "deterministic"],
+        default="configured",
+        help="configured: AMBIENT_LLM__BASE_URL if set, else the bundled local model",
+    )
+    eval_notes.add_argument("--model", help="bundled local model: auto, qwen2.5-1.5b, smollm2")
+    eval_notes.add_argument("--limit", type=int, help="only the first N records")
+    eval_notes.set_defaults(handler=_eval_notes)
     return parser
 
 

@@ -7,6 +7,7 @@ never blocks the API's event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -17,11 +18,11 @@ from notes.access import Access
 from notes.bootstrap import Services
 
 log = logging.getLogger(__name__)
+LOCAL_TIMEOUT_S = 600.0
 
 if TYPE_CHECKING:
     from nlp.engine import ClinicalNlp
     from notes.drafting.drafter import Drafter
-    from notes.drafting.local_server import LocalLlamaServer
     from transcription.engine import SpeechEngine
 
 
@@ -33,7 +34,7 @@ class PipelineRuntime:
     _hotwords: list[str] | None = None
     _nlp: ClinicalNlp | None = None
     _drafter: Drafter | None = None
-    _local_server: LocalLlamaServer | None = None
+    _resources: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _drafter_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def access(self, service: str) -> Access:
@@ -79,45 +80,41 @@ class PipelineRuntime:
         from notes.drafting.deterministic import DeterministicDrafter
         from notes.drafting.drafter import FallbackDrafter, LlmDrafter
         from notes.drafting.llm import LlmClient, LlmSettings
-        from notes.drafting.local_models import LocalModelError, choose, materialize
-        from notes.drafting.local_server import LocalLlamaServer, LocalServerError
+        from notes.drafting.local_server import LocalServerError, local_llm
 
         config = self.services.settings.llm
         deterministic = DeterministicDrafter()
         if not config.enabled:
             return deterministic
         if config.base_url:
-            client = LlmClient(
-                LlmSettings(
-                    base_url=config.base_url,
-                    model=config.model or "default",
-                    api_key=config.api_key.get_secret_value() if config.api_key else None,
-                    timeout_s=config.timeout_s,
-                    max_retries=config.max_retries,
+            client = await self._resources.enter_async_context(
+                LlmClient(
+                    LlmSettings(
+                        base_url=config.base_url,
+                        model=config.model or "default",
+                        api_key=config.api_key.get_secret_value() if config.api_key else None,
+                        timeout_s=config.timeout_s,
+                        max_retries=config.max_retries,
+                    )
                 )
             )
             return FallbackDrafter(LlmDrafter(client, concurrency=4), deterministic)
         try:
-            model = choose(config.local_model)
-            path = await asyncio.to_thread(materialize, model, self.services.settings.home_path("models"))
-            server = LocalLlamaServer(
-                path,
-                alias=model.name,
-                log_path=self.services.settings.home_path("logs", "llama-server.log"),
-                context_size=model.context_size,
+            server = await self._resources.enter_async_context(
+                local_llm(self.services.settings.home_path(), config.local_model)
             )
-            await server.start()
-        except (LocalModelError, LocalServerError) as exc:
+        except LocalServerError as exc:
             log.warning("no local LLM (%s): notes will be drafted deterministically", exc)
             return deterministic
-        self._local_server = server
-        settings = server.settings(timeout_s=config.timeout_s, max_retries=config.max_retries)
-        return FallbackDrafter(LlmDrafter(LlmClient(settings)), deterministic)
+        # A CPU-hosted model can take over a minute for one section: its timeout is generous.
+        settings = server.settings(timeout_s=max(config.timeout_s, LOCAL_TIMEOUT_S), max_retries=config.max_retries)
+        client = await self._resources.enter_async_context(LlmClient(settings))
+        return FallbackDrafter(LlmDrafter(client), deterministic)
 
     async def aclose(self) -> None:
-        if self._local_server is not None:
-            await self._local_server.stop()
-            self._local_server = None
+        """Stop what the drafter started (the local llama-server, HTTP clients)."""
+        await self._resources.aclose()
+        self._resources = contextlib.AsyncExitStack()
         self._drafter = None
 
     def hotwords(self) -> list[str]:

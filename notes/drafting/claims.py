@@ -1,0 +1,369 @@
+"""The grounding gate: every drafted sentence gets a label, and what the draft left out is listed.
+
+Method: re-extract problems and medications from each sentence with the same NLP engine that read the
+transcript, then compare concept by concept with the transcript findings:
+  - a drug in the note that nobody said                      -> UNSUPPORTED (medication_not_spoken)
+  - the drug was said, with another dose                      -> DOSE_MISMATCH
+  - asserted in the note, only denied in the transcript (or
+    the other way round, or the patient's vs family's)        -> CONTRADICTED
+  - a number the cited evidence does not contain, a problem
+    the transcript never mentions, or no evidence at all      -> UNSUPPORTED
+Precedence: CONTRADICTED > DOSE_MISMATCH > UNSUPPORTED > SUPPORTED. Segments flagged as instructions to
+the model are never evidence. Nothing is removed from the draft: the clinician sees every label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nlp.types import MedicationFinding, Passage, ProblemFinding
+from notes.drafting.concepts import asked_at, concept_key, dose_values, drug_words, in_question, same_drug, same_problem
+from notes.drafting.extraction import Extractor
+from notes.drafting.injection import detect_injection
+from notes.drafting.text import content_words, numbers, stem, tokens, word_set, written_numbers
+from notes.drafting.types import (
+    CheckedSentence,
+    ClaimReport,
+    Draft,
+    DraftSentence,
+    InjectionFlag,
+    Omission,
+    PriorNote,
+    SentenceSupport,
+    SourceFinding,
+    SourceSegment,
+)
+
+CHECKER_VERSION = "claims-v1"
+_MIN_WORDS_FOR_OVERLAP = 3
+_NEIGHBOURS = 2  # segments either side of a cited one: question, answer and the follow-up
+_MIN_OVERLAP_SHARE = 0.34  # of a sentence's own words, found in its evidence
+_MAX_NOVEL_SHARE = 0.34  # of a sentence's own words, never said in the visit at all
+# Words a note uses that a conversation rarely does: they carry no claim of their own.
+_NOTE_WORDS = frozenset(
+    stem(w)
+    for w in word_set(
+        """
+        patient patients report reports reported deny denies denied present presents presented complain
+        complains complaint history current currently continue continues start starts started stop stops
+        schedule scheduled follow followup follow-up appointment advise advised instruct instructed recommend
+        recommended evaluate evaluation assess assessment plan diagnosis diagnosed impression exam examination
+        physical finding findings vital vitals sign signs note visit clinic return presents state states
+        noted consistent likely status chronic acute mild moderate severe bilateral left right daily twice
+        times weekly monthly hour hours day days week weeks month months year years old milligram milligrams
+        tablet tablets dose doses medication medications medicine symptom symptoms therapy treatment
+        management monitor recheck also given include includes including male female man woman take takes
+        taking use uses using every already ongoing since due related associated degree degrees fahrenheit
+        celsius bpm mmhg percent once needed change changed possible possibly prescribe prescribed indicated
+        """
+    )
+)
+_RANK = {
+    SentenceSupport.SUPPORTED: 0,
+    SentenceSupport.UNSUPPORTED: 1,
+    SentenceSupport.DOSE_MISMATCH: 2,
+    SentenceSupport.CONTRADICTED: 3,
+}
+
+
+@dataclass(slots=True)
+class _Verdict:
+    support: SentenceSupport = SentenceSupport.SUPPORTED
+    reasons: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def add(self, support: SentenceSupport, reason: str, conflicts: Sequence[str] = ()) -> None:
+        if _RANK[support] > _RANK[self.support]:
+            self.support = support
+        self.reasons.append(reason)
+        self.conflicts.extend(conflicts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Transcript:
+    segments: dict[str, SourceSegment]
+    order: dict[str, int]
+    findings: tuple[SourceFinding, ...]  # only those from usable (not flagged) segments
+    prior: dict[str, PriorNote]
+
+    def evidence_ids(self, sentence: DraftSentence, matched: Sequence[str] = ()) -> list[str]:
+        """Cited segments, segments of cited findings, and segments where the sentence's own problems and
+        drugs were said (`matched` finding ids): a model that cites the wrong line for a true statement
+        gets its link repaired, not its statement rejected."""
+        wanted = set(sentence.finding_ids) | set(matched)
+        ids = [s for s in sentence.segment_ids if s in self.segments]
+        ids += [f.segment_id for f in self.findings if f.id in wanted]
+        return list(dict.fromkeys(ids))
+
+    def window(self, sentence: DraftSentence, matched: Sequence[str] = ()) -> str:
+        """The text a sentence's evidence covers: its evidence segments and their neighbours (a question,
+        its answer and the follow-up are often separate segments), and cited prior notes."""
+        seg_ids = set(self.evidence_ids(sentence, matched))
+        ordered = list(self.segments)
+        picked: set[str] = set()
+        for sid in seg_ids:
+            if sid in self.order:
+                i = self.order[sid]
+                picked.update(ordered[max(0, i - _NEIGHBOURS) : i + _NEIGHBOURS + 1])
+        parts = [self.segments[s].text for s in ordered if s in picked]
+        for pid in sentence.prior_note_ids:
+            if pid in self.prior:
+                parts.extend(self.prior[pid].sections.values())
+        return "\n".join(parts)
+
+    def all_text(self) -> str:
+        return "\n".join(s.text for s in self.segments.values())
+
+
+def _has_evidence(sentence: DraftSentence, t: _Transcript) -> bool:
+    ids = {f.id for f in t.findings}
+    return (
+        any(s in t.segments for s in sentence.segment_ids)
+        or any(f in ids for f in sentence.finding_ids)
+        or any(p in t.prior for p in sentence.prior_note_ids)
+    )
+
+
+def _mentions(text: str, words: set[str]) -> bool:
+    have = set(tokens(text))
+    return bool(words) and words <= have
+
+
+def _check_medication(m: MedicationFinding, sentence: DraftSentence, t: _Transcript, v: _Verdict) -> list[str]:
+    """Returns the ids of transcript findings this mention stands for."""
+    carried = sentence.origin == "CARRIED_FORWARD"
+    matches = [
+        f for f in t.findings if f.kind == "medication" and same_drug(m.name, _code(m), f.display or f.text, f.code)
+    ]
+    matches += [
+        f for f in t.findings if f.kind == "medication" and f not in matches and same_drug(m.text, None, f.text, None)
+    ]
+    source_text = t.window(sentence) if carried else t.all_text()
+    words = drug_words(m.name) or drug_words(m.text)
+    if not matches and not (_mentions(source_text, words) or _mentions(source_text, drug_words(m.text))):
+        v.add(SentenceSupport.UNSUPPORTED, f"medication_not_spoken:{m.name}")
+        return []
+    said_as_allergy = bool(matches) and all(f.allergy for f in matches)
+    if said_as_allergy and not (m.allergy or m.negated):
+        v.add(SentenceSupport.CONTRADICTED, f"allergy_as_medication:{m.name}", [f.id for f in matches])
+    if m.dose and not carried:
+        said = set().union(*(dose_values(f.dose) for f in matches)) if matches else set()
+        # Doses the NLP engine missed still count if the number was said where the drug was.
+        near = "\n".join(t.segments[f.segment_id].text for f in matches if f.segment_id in t.segments) or t.window(
+            sentence
+        )
+        said |= numbers(near)
+        if not (dose_values(m.dose) & said):
+            v.add(SentenceSupport.DOSE_MISMATCH, f"dose_mismatch:{m.name}", [f.id for f in matches])
+    return [f.id for f in matches]
+
+
+def _code(f: ProblemFinding | MedicationFinding) -> str | None:
+    return None if f.code is None else f"{f.code.system}:{f.code.code}"
+
+
+_LEADING_DENIAL = re.compile(r"^\W*(?:patient\s+)?(?:denies|denied|no|negative for|without|has no|does not have)\b")
+_CONTRAST = re.compile(r"\b(?:but|however|although|except|reports|endorses|admits|has)\b")
+
+
+_LEADING_HEDGE = re.compile(
+    r"^\W*(?:possible|possibly|probable|suspected|suspect|rule out|r/o|concern for|concerned about|may have|"
+    r"might have|likely|question of|differential)\b"
+)
+
+
+def _note_hedged(p: ProblemFinding, text: str) -> bool:
+    if p.hypothetical or p.uncertain:
+        return True
+    lowered = text.lower()
+    cue = _LEADING_HEDGE.match(lowered)
+    if cue is None:
+        return False
+    return _CONTRAST.search(lowered, cue.end(), p.evidence.start_char) is None
+
+
+def _note_negated(p: ProblemFinding, text: str) -> bool:
+    """Negated in the note sentence. A sentence that opens with a denial ("Denies A, B and C") denies its
+    whole list unless something turns it ("…, but reports D"); the NLP engine scopes negation narrowly
+    (right for run-on speech, too narrow for a note's lists), so the note side widens it here."""
+    if p.negated:
+        return True
+    lowered = text.lower()
+    cue = _LEADING_DENIAL.match(lowered)
+    if cue is None:
+        return False
+    return _CONTRAST.search(lowered, cue.end(), p.evidence.start_char) is None
+
+
+def _check_problem(p: ProblemFinding, sentence: DraftSentence, t: _Transcript, v: _Verdict) -> list[str]:
+    name = p.code.display if p.code else p.text
+    negated = _note_negated(p, sentence.text)
+    if sentence.origin == "CARRIED_FORWARD":
+        if not (content_words(p.text) & content_words(t.window(sentence))):
+            v.add(SentenceSupport.UNSUPPORTED, f"problem_not_in_chart:{p.text}")
+        return []
+    matches = [f for f in t.findings if f.kind == "problem" and same_problem(p.text, _code(p), f.text, f.code)]
+    if not matches:
+        words = content_words(p.text)
+        if words and not words <= content_words(t.all_text()):
+            v.add(SentenceSupport.UNSUPPORTED, f"problem_not_in_transcript:{name}")
+        return []
+    if _note_hedged(p, sentence.text) or asked_at(sentence.text, p.evidence.end_char):
+        return [f.id for f in matches]  # a hedge or a question in the note asserts nothing to contradict
+    same_person = [f for f in matches if f.family == p.family]
+    if not same_person:
+        v.add(SentenceSupport.CONTRADICTED, f"experiencer_mismatch:{name}", [f.id for f in matches])
+        return [f.id for f in matches]
+    # "Any chest pain?" asserts nothing; the statements decide (the question's mention is often left
+    # un-negated when the reply repeats the words: "no chest pain").
+    texts = {sid: seg.text for sid, seg in t.segments.items()}
+    pool = [f for f in same_person if not in_question(f, texts.get(f.segment_id, ""))] or same_person
+    ids = [f.id for f in pool]
+    affirmed = any(not (f.negated or f.hypothetical or f.uncertain) for f in pool)
+    denied = any(f.negated for f in pool)
+    if not negated and not affirmed:
+        if denied:
+            v.add(SentenceSupport.CONTRADICTED, f"asserted_but_denied:{name}", ids)
+        else:
+            v.add(SentenceSupport.UNSUPPORTED, f"asserted_but_uncertain:{name}", ids)
+    elif negated and not denied:
+        if affirmed:
+            v.add(SentenceSupport.CONTRADICTED, f"denied_but_asserted:{name}", ids)
+        else:
+            v.add(SentenceSupport.UNSUPPORTED, f"denial_not_said:{name}", ids)
+    return [f.id for f in matches]
+
+
+def _check_wording(
+    sentence: DraftSentence, spans: list[tuple[int, int]], window: str, vocabulary: set[str], v: _Verdict
+) -> None:
+    """The words outside recognised problems and drugs (those have their own checks): most should be in
+    the cited evidence, and few may be words nobody said in the whole visit ("biopsy", "dermatologist")."""
+    text = sentence.text
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    words = content_words(text) - _NOTE_WORDS
+    if not spans and (not words or len(tokens(sentence.text)) < 2):
+        # "The patient had", "<sentence>", "S1.": a fragment states nothing a clinician can check.
+        v.add(SentenceSupport.UNSUPPORTED, "no_claim")
+        return
+    if not words:
+        return
+    novel = sorted(words - vocabulary)
+    # One unusual word is wording ("contributing"); two or more, or a third of the sentence, is content.
+    if len(novel) >= 3 or (len(novel) >= 2 and len(novel) / len(words) >= _MAX_NOVEL_SHARE):
+        v.add(SentenceSupport.UNSUPPORTED, "words_not_in_transcript:" + ",".join(novel[:5]))
+    elif window and len(words) >= _MIN_WORDS_FOR_OVERLAP:
+        shared = words & content_words(window)
+        if len(shared) / len(words) < _MIN_OVERLAP_SHARE:
+            v.add(SentenceSupport.UNSUPPORTED, "evidence_unrelated")
+
+
+def _nearest(matched: Sequence[str], sentence: DraftSentence, t: _Transcript) -> list[str]:
+    """Of the findings a sentence's concepts matched, one per concept: the one said closest to the cited
+    segments (or the first, when nothing valid was cited)."""
+    cited = [t.order[s] for s in sentence.segment_ids if s in t.order]
+    by_key: dict[str, tuple[int, str]] = {}
+    for f in t.findings:
+        if f.id not in matched or f.segment_id not in t.order:
+            continue
+        pos = t.order[f.segment_id]
+        distance = min((abs(pos - c) for c in cited), default=pos)
+        key = concept_key(f)
+        if key not in by_key or distance < by_key[key][0]:
+            by_key[key] = (distance, f.id)
+    return [fid for _, fid in by_key.values()]
+
+
+def check_claims(
+    draft: Draft,
+    findings: Sequence[SourceFinding],
+    segments: Sequence[SourceSegment],
+    extractor: Extractor,
+    *,
+    prior_notes: Sequence[PriorNote] = (),
+) -> ClaimReport:
+    injections = detect_injection(segments)
+    flagged = {f.segment_id for f in injections} | set(draft.withheld_segment_ids)
+    usable = [s for s in segments if s.id not in flagged]
+    t = _Transcript(
+        segments={s.id: s for s in usable},
+        order={s.id: i for i, s in enumerate(usable)},
+        findings=tuple(f for f in findings if f.segment_id not in flagged),
+        prior={n.id: n for n in prior_notes},
+    )
+    located: list[tuple[str, int, DraftSentence]] = [
+        (section.kind, i, s) for section in draft.sections for i, s in enumerate(section.sentences)
+    ]
+    passages = [Passage(id=f"{k}#{i}", text=s.text, speaker="note") for k, i, s in located]
+    extracted = extractor.extract(passages) if passages else None
+    problems: dict[str, list[ProblemFinding]] = {}
+    meds: dict[str, list[MedicationFinding]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    if extracted is not None:
+        for pf in extracted.problems:
+            problems.setdefault(pf.evidence.passage_id, []).append(pf)
+        for mf in extracted.medications:
+            meds.setdefault(mf.evidence.passage_id, []).append(mf)
+        for ev in [x.evidence for x in extracted.problems] + [x.evidence for x in extracted.medications]:
+            spans.setdefault(ev.passage_id, []).append((ev.start_char, ev.end_char))
+    vocabulary = content_words(t.all_text())
+    for note in prior_notes:
+        vocabulary |= content_words(" ".join(note.sections.values()))
+
+    checked: list[CheckedSentence] = []
+    covered: set[str] = set()
+    for kind, i, sentence in located:
+        pid = f"{kind}#{i}"
+        v = _Verdict()
+        covered.update(f for f in sentence.finding_ids)
+        if not _has_evidence(sentence, t):
+            v.add(SentenceSupport.UNSUPPORTED, "no_evidence")
+        dose_numbers: set[float] = set()
+        matched: list[str] = []
+        for m in meds.get(pid, []):
+            matched += _check_medication(m, sentence, t, v)
+            dose_numbers |= dose_values(m.dose)
+        for p in problems.get(pid, []):
+            matched += _check_problem(p, sentence, t, v)
+        covered.update(matched)
+        # Evidence for the number and wording checks: where the sentence's own concepts were said, but
+        # only the statements nearest the cited lines (a drug said ten times should not open the whole visit).
+        window = t.window(sentence, _nearest(matched, sentence, t))
+        missing = written_numbers(sentence.text) - dose_numbers - numbers(window)
+        if missing and window:
+            v.add(
+                SentenceSupport.UNSUPPORTED,
+                "number_not_in_evidence:" + ",".join(f"{n:g}" for n in sorted(missing)),
+            )
+        _check_wording(sentence, spans.get(pid, []), window, vocabulary, v)
+        checked.append(
+            CheckedSentence(
+                section_kind=kind,
+                index=i,
+                support=v.support,
+                reasons=tuple(dict.fromkeys(v.reasons)),
+                conflicting_finding_ids=tuple(dict.fromkeys(v.conflicts)),
+                evidence_segment_ids=tuple(t.evidence_ids(sentence, _nearest(matched, sentence, t))),
+            )
+        )
+    omissions = tuple(
+        Omission(finding_id=f.id, kind=f.kind, display=f.display or f.text, negated=f.negated)
+        for f in t.findings
+        if f.id not in covered
+    )
+    counts = {s.value: 0 for s in SentenceSupport}
+    for c in checked:
+        counts[c.support.value] += 1
+    return ClaimReport(
+        sentences=tuple(checked),
+        omissions=omissions,
+        injections=tuple(injections),
+        checker_version=CHECKER_VERSION,
+        counts=counts,
+    )
+
+
+__all__ = ["CHECKER_VERSION", "InjectionFlag", "check_claims", "detect_injection"]

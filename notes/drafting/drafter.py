@@ -1,0 +1,169 @@
+"""The LLM drafter: one schema-constrained request per section, the transcript as quoted data.
+
+Drafters take a `DraftRequest` (plain data, no database) and return a `Draft`; `request.sections` limits
+the work to the named sections (what noteRegenerate needs). `DeterministicDrafter` (no model) lives in
+`deterministic.py`; `FallbackDrafter` switches to it when the model cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from notes.drafting.injection import detect_injection
+from notes.drafting.llm import LlmClient, LlmError
+from notes.drafting.prompts import PROMPT_VERSION, build_messages, parse_sentences, salvage_items
+from notes.drafting.retrieval import RetrievalBudget, retrieve
+from notes.drafting.types import (
+    Draft,
+    DrafterInfo,
+    DraftRequest,
+    DraftSection,
+    SectionTemplate,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Drafter(Protocol):
+    @property
+    def info(self) -> DrafterInfo: ...
+
+    async def draft(self, request: DraftRequest) -> Draft: ...
+
+
+def input_digest(request: DraftRequest) -> str:
+    """sha256 over everything the draft may depend on (not the drafter: that is in `DrafterInfo`)."""
+    payload: dict[str, Any] = {
+        "segments": [asdict(s) for s in request.segments],
+        "findings": [asdict(f) for f in request.findings],
+        "prior_notes": [
+            {"id": n.id, "signed_at": n.signed_at.isoformat(), "sections": n.sections} for n in request.prior_notes
+        ],
+        "template": [request.template.id, request.template.version],
+        "sections": list(request.section_kinds()),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def usable_request(request: DraftRequest) -> tuple[DraftRequest, tuple[str, ...]]:
+    """The request minus segments that read like instructions to the model, and the findings read from
+    them: the model never sees them, so it cannot follow them. Returns (request, withheld segment ids)."""
+    withheld = tuple(dict.fromkeys(f.segment_id for f in detect_injection(request.segments)))
+    if not withheld:
+        return request, ()
+    gone = set(withheld)
+    return (
+        DraftRequest(
+            segments=tuple(s for s in request.segments if s.id not in gone),
+            findings=tuple(f for f in request.findings if f.segment_id not in gone),
+            prior_notes=request.prior_notes,
+            template=request.template,
+            sections=request.sections,
+        ),
+        withheld,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SectionStats:
+    kind: str
+    seconds: float
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    truncated: bool
+    dropped_ids: int
+
+
+class LlmDrafter:
+    def __init__(
+        self,
+        client: LlmClient,
+        *,
+        budget: RetrievalBudget | None = None,
+        max_tokens_per_section: int = 400,
+        concurrency: int = 1,  # >1 only for endpoints that serve requests in parallel (not the local CPU one)
+    ) -> None:
+        self._client = client
+        self._budget = budget or RetrievalBudget()
+        self._max_tokens = max_tokens_per_section
+        self._concurrency = max(1, concurrency)
+
+    @property
+    def info(self) -> DrafterInfo:
+        return DrafterInfo(kind="LLM", model=self._client.settings.model, prompt_version=PROMPT_VERSION)
+
+    async def draft(self, request: DraftRequest) -> Draft:
+        """Raises LlmError subclasses (LlmUnavailable, LlmTimeout, LlmRejected, LlmBadOutput)."""
+        usable, withheld = usable_request(request)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(kind: str) -> tuple[DraftSection, SectionStats]:
+            async with gate:
+                return await self._section(usable, request.template.section(kind))
+
+        results = await asyncio.gather(*(one(k) for k in request.section_kinds()))
+        for _, stats in results:  # counts and timings only: never text
+            log.info("drafted section", extra=asdict(stats))
+        return Draft(
+            sections=tuple(section for section, _ in results),
+            drafter=self.info,
+            input_digest=input_digest(request),
+            withheld_segment_ids=withheld,
+        )
+
+    async def _section(self, request: DraftRequest, section: SectionTemplate) -> tuple[DraftSection, SectionStats]:
+        context = retrieve(request, section, self._budget)
+        if not (context.segments or context.findings or context.chart):
+            empty = DraftSection(kind=section.kind, title=section.title, sentences=())
+            return empty, SectionStats(section.kind, 0.0, 0, 0, False, 0)
+        messages, schema, ids = build_messages(section, context)
+        # Budget the answer by the section's sentence limit: ~45 tokens a sentence with its evidence.
+        max_tokens = min(self._max_tokens, 40 + 45 * section.max_sentences)
+        started = time.monotonic()
+        completion = await self._client.complete_json(
+            messages, schema, schema_name=f"{section.kind.lower()}_section", max_tokens=max_tokens
+        )
+        if completion.data is not None:
+            items = completion.data.get("sentences")
+            items = items if isinstance(items, list) else []
+        else:
+            items = salvage_items(completion.text)
+        sentences, dropped = parse_sentences(items, ids, section.max_sentences)
+        stats = SectionStats(
+            kind=section.kind,
+            seconds=time.monotonic() - started,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            truncated=completion.truncated,
+            dropped_ids=dropped,
+        )
+        section_draft = DraftSection(
+            kind=section.kind, title=section.title, sentences=tuple(sentences), incomplete=completion.truncated
+        )
+        return section_draft, stats
+
+
+class FallbackDrafter:
+    """Tries `primary`; if the model cannot be reached or answers garbage, drafts with `fallback`.
+    The returned Draft's `drafter` says which one wrote it."""
+
+    def __init__(self, primary: Drafter, fallback: Drafter) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    @property
+    def info(self) -> DrafterInfo:
+        return self._primary.info
+
+    async def draft(self, request: DraftRequest) -> Draft:
+        try:
+            return await self._primary.draft(request)
+        except LlmError as exc:
+            log.warning("LLM drafting failed; using the deterministic drafter", extra={"error": type(exc).__name__})
+            return await self._fallback.draft(request)

@@ -1,0 +1,210 @@
+"""Plain data the drafter takes and returns. No database, no HTTP, no model imports here.
+
+Ids are strings chosen by the caller (database ids, "t12.3" in the evaluation); the drafter never invents
+one: every id in a `Draft` or `ClaimReport` is an id that was in the `DraftRequest`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FindingKind = Literal["problem", "medication"]
+Origin = Literal["SAID_TODAY", "CARRIED_FORWARD"]
+DrafterKind = Literal["LLM", "DETERMINISTIC"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSegment:
+    """One stretch of today's transcript (a whisper segment or a dialogue turn)."""
+
+    id: str
+    start_ms: int
+    end_ms: int
+    speaker: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFinding:
+    """A problem or medication the NLP engine read from one segment of today's transcript."""
+
+    id: str
+    kind: FindingKind
+    text: str  # the words as said
+    display: str  # the normalised name: ICD-10-CM display for problems, the generic for medications
+    segment_id: str
+    code: str | None = None  # "ICD-10-CM:I10", "DrugBank:DB00722"; used to match concepts across wordings
+    negated: bool = False
+    family: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    uncertain: bool = False
+    dose: str | None = None  # digits only, e.g. "500"
+    unit: str | None = None  # "mg"
+    frequency: str | None = None
+    status: str | None = None  # medications: taking, started, stopped, changed, conditional, unknown
+    allergy: bool = False  # medications: named as an allergy, not taken
+    # Where in the segment's text it was said; lets the checks tell "any chest pain?" from "chest pain".
+    start_char: int | None = None
+    end_char: int | None = None
+
+    @property
+    def asserted(self) -> bool:
+        """True when the transcript says the patient has / takes it (not denied, hedged or someone else's)."""
+        return not (self.negated or self.family or self.hypothetical or self.uncertain)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorNote:
+    """A signed note from an earlier visit of the same patient: chart context, never today's evidence."""
+
+    id: str
+    signed_at: datetime
+    sections: dict[str, str]  # section kind -> text
+
+
+@dataclass(frozen=True, slots=True)
+class SectionTemplate:
+    kind: str  # "SUBJECTIVE", ...
+    title: str
+    guidance: str  # tells the model what belongs here; data, so a template can change it
+    keywords: tuple[str, ...]  # retrieval hints: words that make a segment relevant to this section
+    finding_kinds: tuple[FindingKind, ...]  # which findings are offered to this section
+    prefer_speaker: str | None = None  # retrieval leans to this speaker's segments ("patient" for history)
+    denied_findings: bool = True  # offer denials as facts? Not to an assessment: a small model "Denies <dx>."
+    max_sentences: int = 8
+    # What the deterministic drafter puts here, from a fixed vocabulary (see drafter.DETERMINISTIC_RULES).
+    deterministic_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTemplate:
+    id: str  # "soap"
+    title: str
+    version: str
+    sections: tuple[SectionTemplate, ...]
+
+    def section(self, kind: str) -> SectionTemplate:
+        for s in self.sections:
+            if s.kind == kind:
+                return s
+        raise KeyError(kind)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    segments: tuple[SourceSegment, ...]
+    findings: tuple[SourceFinding, ...]
+    prior_notes: tuple[PriorNote, ...]
+    template: NoteTemplate
+    sections: tuple[str, ...] | None = None  # None = every section of the template, in template order
+
+    def section_kinds(self) -> tuple[str, ...]:
+        known = tuple(s.kind for s in self.template.sections)
+        if self.sections is None:
+            return known
+        unknown = [k for k in self.sections if k not in known]
+        if unknown:
+            raise ValueError(f"template {self.template.id!r} has no section(s) {unknown}")
+        # Template order, whatever order the caller named them in: a regenerated section must read the same.
+        return tuple(k for k in known if k in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSentence:
+    text: str
+    origin: Origin
+    segment_ids: tuple[str, ...] = ()
+    finding_ids: tuple[str, ...] = ()
+    prior_note_ids: tuple[str, ...] = ()  # set when origin is CARRIED_FORWARD
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSection:
+    kind: str
+    title: str
+    sentences: tuple[DraftSentence, ...]
+    incomplete: bool = False  # the model ran out of tokens: complete sentences kept, the rest missing
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class DrafterInfo:
+    """Provenance of a draft: what wrote it. `DETERMINISTIC` is arranged evidence, never AI prose."""
+
+    kind: DrafterKind
+    model: str | None
+    prompt_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    sections: tuple[DraftSection, ...]
+    drafter: DrafterInfo
+    input_digest: str  # sha256 of the request's inputs: same digest + same drafter = same question asked
+    # Segments left out of the model's input because they looked like instructions to it (see claims).
+    withheld_segment_ids: tuple[str, ...] = ()
+
+    def section(self, kind: str) -> DraftSection:
+        for s in self.sections:
+            if s.kind == kind:
+                return s
+        raise KeyError(kind)
+
+
+class SentenceSupport(enum.StrEnum):
+    SUPPORTED = "SUPPORTED"
+    UNSUPPORTED = "UNSUPPORTED"  # no evidence, or a claim nothing in the evidence says
+    CONTRADICTED = "CONTRADICTED"  # e.g. asserted in the note, denied in the transcript
+    DOSE_MISMATCH = "DOSE_MISMATCH"  # the drug was said, with another dose
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSentence:
+    section_kind: str
+    index: int  # position inside its section
+    support: SentenceSupport
+    reasons: tuple[str, ...]  # short, fixed-vocabulary codes plus concept names, e.g. "medication_not_spoken:warfarin"
+    conflicting_finding_ids: tuple[str, ...] = ()
+    # Where the checker found support: the cited segments plus where the sentence's concepts were said.
+    evidence_segment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Omission:
+    """A transcript finding the draft does not mention."""
+
+    finding_id: str
+    kind: FindingKind
+    display: str
+    negated: bool = False  # a denial the note does not repeat; the UI may rank these lower
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionFlag:
+    """A spoken passage that reads like an instruction to the note writer: shown, never obeyed."""
+
+    segment_id: str
+    rule: str  # which pattern matched, e.g. "override_instructions"
+    start_char: int
+    end_char: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReport:
+    sentences: tuple[CheckedSentence, ...]
+    omissions: tuple[Omission, ...]
+    injections: tuple[InjectionFlag, ...]
+    checker_version: str
+    counts: dict[str, int] = field(default_factory=dict)  # SentenceSupport value -> number of sentences
+
+    @property
+    def supported_share(self) -> float:
+        total = len(self.sentences)
+        return 1.0 if total == 0 else self.counts.get(SentenceSupport.SUPPORTED.value, 0) / total

@@ -149,7 +149,7 @@ def _transcribe(args: argparse.Namespace, settings: Settings) -> int:
 def _eval_nlp(args: argparse.Namespace, settings: Settings) -> int:
     from nlp.evaluation import run_nlp_eval, text_extractor
 
-    cache = settings.nlp.cache_dir or settings.home_path("cache", "nlp")
+    cache = args.cache_dir or settings.nlp.cache_dir or settings.home_path("cache", "nlp")
     if args.audio:
         from notes.evaluation.audio_path import AudioPathUnavailable, audio_extractor
         from transcription.engine import EngineConfig
@@ -250,11 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.set_defaults(handler=_transcribe)
     evaluate = commands.add_parser("eval", help="quality numbers on an evaluation set")
     evaluations = evaluate.add_subparsers(dest="eval_command", required=True)
-    eval_nlp = evaluations.add_parser("nlp", help="problems/negation/medications P/R/F1 with the set's own scorer")
-    eval_nlp.add_argument("file", type=Path, help="records in the dev-set format (dialogue turns + gold labels)")
-    eval_nlp.add_argument("--json", action="store_true", help="print the scorer's JSON instead of its table")
-    eval_nlp.add_argument("--predictions", type=Path, help="also write raw predictions (score.py's format)")
-    eval_nlp.add_argument("--scorer", type=Path, help="score.py to use (default: score.py beside FILE)")
+    from nlp.evaluation import build_parser as nlp_eval_arguments
+
+    eval_nlp = nlp_eval_arguments(
+        evaluations.add_parser("nlp", help="problems/negation/medications P/R/F1 with the set's own scorer")
+    )
     eval_nlp.add_argument("--audio", action="store_true", help="synthesize speech, transcribe it, extract from that")
     eval_nlp.add_argument("--make-audio", type=Path, help="make_audio.sh (default: beside FILE)")
     eval_nlp.add_argument("--model", help="speech model for --audio (tiny.en, base, or a directory)")

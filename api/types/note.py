@@ -9,10 +9,16 @@ import strawberry
 from api.policy import policy
 from notes.visitnotes.content import Section, Sentence
 from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
-from notes.visitnotes.status import AuthorKind, NoteStatus, SentenceOrigin, Support
+from notes.visitnotes.status import AuthorKind, NoteStatus, Provenance, SentenceOrigin, Support
 
 strawberry.enum(NoteStatus, name="NoteStatus", description="DRAFTING, DRAFT (awaiting review), SIGNED, FAILED.")
 strawberry.enum(AuthorKind, name="AuthorKind", description="Who wrote a version or sentence.")
+strawberry.enum(
+    Provenance,
+    name="SentenceProvenance",
+    description="Whose words a sentence is in: the model's prose, findings set in fixed words by the program "
+    "(ARRANGED, never AI prose), the model's checked rewrite of a failing sentence (REPAIRED), or the clinician's.",
+)
 strawberry.enum(
     SentenceOrigin,
     name="SentenceOrigin",
@@ -56,6 +62,10 @@ class NoteSentence:
     evidence: list[SentenceEvidence] = strawberry.field(description="Transcript segments that support it.")
     finding_ids: list[strawberry.ID] = strawberry.field(description="Findings it states.")
     authored_by: AuthorKind = strawberry.field(description="AI or CLINICIAN.")
+    provenance: Provenance = strawberry.field(description="MODEL, ARRANGED, REPAIRED or CLINICIAN.")
+    original_text: str | None = strawberry.field(
+        description="For a REPAIRED sentence: the model's first wording, which failed the claim checks."
+    )
 
     @classmethod
     def of(cls, sentence: Sentence) -> NoteSentence:
@@ -71,6 +81,8 @@ class NoteSentence:
             ],
             finding_ids=[strawberry.ID(f) for f in sentence.finding_ids],
             authored_by=sentence.authored_by,
+            provenance=sentence.provenance,
+            original_text=sentence.original_text,
         )
 
 

@@ -19,7 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nlp.types import MedicationFinding, Passage, ProblemFinding
-from notes.drafting.concepts import asked_at, concept_key, dose_values, drug_words, in_question, same_drug, same_problem
+from notes.drafting.concepts import (
+    asked_at,
+    concept_key,
+    dose_values,
+    drug_words,
+    in_question,
+    mark_allergies,
+    same_drug,
+    same_problem,
+)
 from notes.drafting.extraction import Extractor
 from notes.drafting.injection import detect_injection
 from notes.drafting.text import content_words, numbers, stem, tokens, word_set, written_numbers
@@ -36,7 +45,7 @@ from notes.drafting.types import (
     SourceSegment,
 )
 
-CHECKER_VERSION = "claims-v1"
+CHECKER_VERSION = "claims-v2"
 _MIN_WORDS_FOR_OVERLAP = 3
 _NEIGHBOURS = 2  # segments either side of a cited one: question, answer and the follow-up
 _MIN_OVERLAP_SHARE = 0.34  # of a sentence's own words, found in its evidence
@@ -291,7 +300,7 @@ def check_claims(
     t = _Transcript(
         segments={s.id: s for s in usable},
         order={s.id: i for i, s in enumerate(usable)},
-        findings=tuple(f for f in findings if f.segment_id not in flagged),
+        findings=tuple(f for f in mark_allergies(findings, segments) if f.segment_id not in flagged),
         prior={n.id: n for n in prior_notes},
     )
     located: list[tuple[str, int, DraftSentence]] = [

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from notes.drafting.text import content_words, numbers, stem, tokens, word_set
-from notes.drafting.types import SourceFinding
+from notes.drafting.types import SourceFinding, SourceSegment
 
 # Words that say how or where but not what: they cannot make two problems the same on their own.
 _GENERIC = frozenset(
@@ -129,3 +130,39 @@ def representatives(findings: Sequence[SourceFinding], texts: Mapping[str, str])
 
 def dose_values(dose: str | None) -> set[float]:
     return numbers(dose) if dose else set()
+
+
+# "allergic to percocet, vicodin and reglan": the drug follows the cue closely, often in the next segment
+# (a speech engine cuts long turns anywhere).
+_ALLERGY_CUE = re.compile(r"\b(?:allerg(?:ic|y|ies)|intoleran(?:t|ce))\b(?:\s+to\b)?")
+_ALLERGY_REACH = 6  # words between the cue and the drug
+
+
+def allergy_context(f: SourceFinding, text: str, previous: str = "") -> bool:
+    """Was this drug said right after an allergy cue ("you're allergic to | percocet")? `text` is its
+    segment's text, `previous` the segment before it."""
+    if f.kind != "medication" or f.start_char is None:
+        return False
+    context = (previous + " " + text[: f.start_char]).lower()
+    cues = list(_ALLERGY_CUE.finditer(context))
+    return bool(cues) and len(tokens(context[cues[-1].end() :])) <= _ALLERGY_REACH
+
+
+def mark_allergies(findings: Sequence[SourceFinding], segments: Sequence[SourceSegment]) -> tuple[SourceFinding, ...]:
+    """Findings with `allergy` set on drugs said in an allergy list that the NLP engine did not mark (it
+    reads one segment at a time; the cue is often in the segment before). A drug ever named as an
+    allergy is then an allergy everywhere in the visit: the note must never list it as taken."""
+    texts = {s.id: s.text for s in segments}
+    previous = {s.id: segments[i - 1].text if i else "" for i, s in enumerate(segments)}
+    allergic = {
+        concept_key(f)
+        for f in findings
+        if f.kind == "medication"
+        and (f.allergy or allergy_context(f, texts.get(f.segment_id, ""), previous.get(f.segment_id, "")))
+    }
+    if not allergic:
+        return tuple(findings)
+    return tuple(
+        replace(f, allergy=True) if f.kind == "medication" and not f.allergy and concept_key(f) in allergic else f
+        for f in findings
+    )

@@ -110,6 +110,7 @@ class DeterministicDrafter:
                         origin="SAID_TODAY",
                         segment_ids=tuple(dict.fromkeys(f.segment_id for f in chunk)),
                         finding_ids=tuple(f.id for f in chunk),
+                        provenance="ARRANGED",
                     )
                 )
 
@@ -147,4 +148,4 @@ class DeterministicDrafter:
                 continue  # chosen only for its findings, which the rules above already state
             quote = _quote(seg, section.keywords)
             if quote:
-                out.append(DraftSentence(text=quote, origin="SAID_TODAY", segment_ids=(seg.id,)))
+                out.append(DraftSentence(text=quote, origin="SAID_TODAY", segment_ids=(seg.id,), provenance="ARRANGED"))

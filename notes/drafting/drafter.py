@@ -12,9 +12,10 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
+from notes.drafting.concepts import mark_allergies
 from notes.drafting.injection import detect_injection
 from notes.drafting.llm import LlmClient, LlmError
 from notes.drafting.prompts import PROMPT_VERSION, build_messages, parse_sentences, salvage_items
@@ -53,15 +54,17 @@ def input_digest(request: DraftRequest) -> str:
 
 def usable_request(request: DraftRequest) -> tuple[DraftRequest, tuple[str, ...]]:
     """The request minus segments that read like instructions to the model, and the findings read from
-    them: the model never sees them, so it cannot follow them. Returns (request, withheld segment ids)."""
+    them: the model never sees them, so it cannot follow them. Drugs said in an allergy list are marked
+    as allergies (`concepts.mark_allergies`). Returns (request, withheld segment ids)."""
     withheld = tuple(dict.fromkeys(f.segment_id for f in detect_injection(request.segments)))
+    findings = mark_allergies(request.findings, request.segments)
     if not withheld:
-        return request, ()
+        return replace(request, findings=findings), ()
     gone = set(withheld)
     return (
         DraftRequest(
             segments=tuple(s for s in request.segments if s.id not in gone),
-            findings=tuple(f for f in request.findings if f.segment_id not in gone),
+            findings=tuple(f for f in findings if f.segment_id not in gone),
             prior_notes=request.prior_notes,
             template=request.template,
             sections=request.sections,
@@ -97,6 +100,11 @@ class LlmDrafter:
     @property
     def info(self) -> DrafterInfo:
         return DrafterInfo(kind="LLM", model=self._client.settings.model, prompt_version=PROMPT_VERSION)
+
+    @property
+    def client(self) -> LlmClient:
+        """The model client (the grounding pass in `finalize` asks the same model for repairs)."""
+        return self._client
 
     async def draft(self, request: DraftRequest) -> Draft:
         """Raises LlmError subclasses (LlmUnavailable, LlmTimeout, LlmRejected, LlmBadOutput)."""
@@ -160,6 +168,10 @@ class FallbackDrafter:
     @property
     def info(self) -> DrafterInfo:
         return self._primary.info
+
+    @property
+    def primary(self) -> Drafter:
+        return self._primary
 
     async def draft(self, request: DraftRequest) -> Draft:
         try:

@@ -30,10 +30,12 @@ from notes.drafting.claims import check_claims
 from notes.drafting.deterministic import DeterministicDrafter
 from notes.drafting.drafter import Drafter, LlmDrafter
 from notes.drafting.extraction import Extractor, findings_to_sources
+from notes.drafting.finalize import FinalizeOptions, finalize_draft, repair_client
 from notes.drafting.llm import LlmClient, LlmError, LlmSettings
 from notes.drafting.template import load_template
 from notes.drafting.types import ClaimReport, Draft, DraftRequest, SentenceSupport, SourceSegment
 
+DEFAULT_FINALIZE = FinalizeOptions()
 SECONDS_PER_WORD = 0.315  # eval README: TTS length per dialogue word, gaps included
 _PIECE_WORDS = 50
 DEFAULT_SCORER = Path("../shared/eval/score.py")
@@ -56,7 +58,10 @@ class RecordResult:
     problem_gold: int = 0
     omitted: int = 0
     injections: int = 0
-    seconds: float = 0.0
+    arranged: int = 0  # medication sentences added from findings (finalize)
+    repair_attempts: int = 0
+    repaired: int = 0
+    seconds: float = 0.0  # drafting plus the grounding pass (repairs, checks)
     visit_seconds: float = 0.0
     error: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
@@ -123,8 +128,13 @@ def note_predictions(draft: Draft, extractor: Extractor) -> dict[str, Any]:
 
 
 async def eval_record(
-    record: dict[str, Any], drafter: Drafter, extractor: Extractor, scorer: ModuleType
+    record: dict[str, Any],
+    drafter: Drafter,
+    extractor: Extractor,
+    scorer: ModuleType,
+    finalize: FinalizeOptions | None = DEFAULT_FINALIZE,
 ) -> tuple[RecordResult, Draft | None, ClaimReport | None]:
+    """`finalize=None` measures the drafter alone (no repairs, no arranged medications)."""
     segments = dialogue_segments(record)
     words = sum(len(s.text.split()) for s in segments)
     result = RecordResult(id=record["id"], visit_seconds=words * SECONDS_PER_WORD)
@@ -137,8 +147,17 @@ async def eval_record(
         result.error = type(exc).__name__
         result.seconds = time.monotonic() - started
         return result, None, None
-    result.seconds = time.monotonic() - started
-    report = check_claims(draft, findings, segments, extractor)
+    if finalize is None:
+        result.seconds = time.monotonic() - started
+        report = check_claims(draft, findings, segments, extractor)
+    else:
+        draft, report = await finalize_draft(
+            draft, request, extractor, repair_client(drafter), started_at=started, options=finalize
+        )
+        result.seconds = time.monotonic() - started
+        result.arranged = draft.arranged_sentences
+        result.repair_attempts = draft.repair_attempts
+        result.repaired = draft.repaired_sentences
     result.sentences = len(report.sentences)
     result.supported = report.counts[SentenceSupport.SUPPORTED.value]
     result.unsupported = report.counts[SentenceSupport.UNSUPPORTED.value]
@@ -180,6 +199,9 @@ def summarize(results: Sequence[RecordResult]) -> dict[str, Any]:
         "medication_recall": ratio(sum(r.med_tp for r in ok), sum(r.med_gold for r in ok)),
         "problem_recall": ratio(sum(r.problem_tp for r in ok), sum(r.problem_gold for r in ok)),
         "omitted_findings": sum(r.omitted for r in ok),
+        "arranged_sentences": sum(r.arranged for r in ok),
+        "repair_attempts": sum(r.repair_attempts for r in ok),
+        "repaired_sentences": sum(r.repaired for r in ok),
         "seconds_per_note": round(sum(r.seconds for r in ok) / len(ok), 1) if ok else None,
         "max_seconds": round(max((r.seconds for r in ok), default=0.0), 1),
         "mean_visit_seconds": round(sum(r.visit_seconds for r in ok) / len(ok), 1) if ok else None,
@@ -215,6 +237,7 @@ async def run_notes_eval_async(
     limit: int | None = None,
     ids: Sequence[str] = (),
     details: IO[str] | None = None,
+    finalize: FinalizeOptions | None = DEFAULT_FINALIZE,
 ) -> int:
     text = await asyncio.to_thread(path.read_text, "utf-8")
     records = [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -226,7 +249,7 @@ async def run_notes_eval_async(
     results: list[RecordResult] = []
     async with drafter_factory() as drafter:
         for record in records:
-            result, draft, report = await eval_record(record, drafter, nlp, scorer)
+            result, draft, report = await eval_record(record, drafter, nlp, scorer, finalize)
             results.append(result)
             if details is not None:
                 details.write(json.dumps(_details(result, draft, report), ensure_ascii=False) + "\n")
@@ -249,6 +272,7 @@ def _details(result: RecordResult, draft: Draft | None, report: ClaimReport | No
             sentences.append(
                 {"text": x.text, "origin": x.origin, "segment_ids": list(x.segment_ids),
                  "finding_ids": list(x.finding_ids), "prior_note_ids": list(x.prior_note_ids),
+                 "provenance": x.provenance, "original_text": x.original_text,
                  "label": c.support.value if c else None, "reasons": list(c.reasons) if c else []}
             )  # fmt: skip
         sections.append({"kind": s.kind, "sentences": sentences})
@@ -338,7 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--ids", nargs="*", default=())
     parser.add_argument("--details", default=None, help="write drafts and labels per record (JSONL) here")
+    parser.add_argument("--no-repair", action="store_true", help="finalize without asking the model for repairs")
+    parser.add_argument("--no-finalize", action="store_true", help="the drafter alone: no repairs, no arranged drugs")
     args = parser.parse_args(argv)
+    finalize = None if args.no_finalize else FinalizeOptions(repair=not args.no_repair)
     if args.drafter == "deterministic":
         factory = deterministic_factory()
     elif args.drafter == "endpoint":
@@ -355,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 limit=args.limit,
                 ids=args.ids,
                 details=details,
+                finalize=finalize,
             )
         )
 

@@ -14,6 +14,10 @@ from typing import Literal
 FindingKind = Literal["problem", "medication"]
 Origin = Literal["SAID_TODAY", "CARRIED_FORWARD"]
 DrafterKind = Literal["LLM", "DETERMINISTIC"]
+# Who wrote a sentence's words: the model, the program (a finding restated in fixed words, or a quotation:
+# arranged evidence, never AI prose), or the model's rewrite of a sentence that failed the claim checks
+# (kept only because the rewrite passed them; the first wording is in `DraftSentence.original_text`).
+SentenceProvenance = Literal["MODEL", "ARRANGED", "REPAIRED"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,8 @@ class DraftSentence:
     segment_ids: tuple[str, ...] = ()
     finding_ids: tuple[str, ...] = ()
     prior_note_ids: tuple[str, ...] = ()  # set when origin is CARRIED_FORWARD
+    provenance: SentenceProvenance = "MODEL"
+    original_text: str | None = None  # REPAIRED: the model's first wording, which failed the checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,10 @@ class Draft:
     input_digest: str  # sha256 of the request's inputs: same digest + same drafter = same question asked
     # Segments left out of the model's input because they looked like instructions to it (see claims).
     withheld_segment_ids: tuple[str, ...] = ()
+    # Set by `finalize.finalize_draft` (the grounding pass after drafting); 0 before it runs.
+    arranged_sentences: int = 0  # medication sentences added from findings the draft left out
+    repair_attempts: int = 0  # failing sentences the model was asked to rewrite
+    repaired_sentences: int = 0  # rewrites that passed the checks and replaced the failing sentence
 
     def section(self, kind: str) -> DraftSection:
         for s in self.sections:

@@ -8,12 +8,14 @@ sections on top of the latest version and never replaces a section a clinician h
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from notes.access import unit_of_work
-from notes.drafting.claims import check_claims
+from notes.drafting.drafter import Drafter
+from notes.drafting.finalize import FINALIZE_VERSION, FinalizeOptions, finalize_draft, repair_client
 from notes.drafting.template import load_template
 from notes.drafting.types import (
     ClaimReport,
@@ -40,7 +42,7 @@ from notes.transcripts.status import TranscriptStatus
 from notes.visitnotes.content import EvidenceRef, Section, Sentence, counts
 from notes.visitnotes.records import NoteRecord
 from notes.visitnotes.repository import NoteRepository
-from notes.visitnotes.status import AuthorKind, NoteStatus, SentenceOrigin, Support
+from notes.visitnotes.status import AuthorKind, NoteStatus, Provenance, SentenceOrigin, Support
 
 TEMPLATE = "soap"
 
@@ -134,9 +136,8 @@ async def _start(runtime: PipelineRuntime, inputs: Inputs) -> NoteRecord:
 
 
 async def _draft_sections(
-    runtime: PipelineRuntime, request: DraftRequest, note: NoteRecord, encounter: EncounterRecord
+    drafter: Drafter, runtime: PipelineRuntime, request: DraftRequest, note: NoteRecord, encounter: EncounterRecord
 ) -> Draft:
-    drafter = await runtime.drafter()
     drafted: list[DraftSection] = []
     first: Draft | None = None
     for kind in request.section_kinds():
@@ -179,6 +180,8 @@ def to_sections(draft: Draft, report: ClaimReport, segments: dict[str, SegmentRe
                     finding_ids=sentence.finding_ids,
                     prior_note_ids=sentence.prior_note_ids,
                     reasons=check.reasons if check else ("not_checked",),
+                    provenance=Provenance(sentence.provenance),
+                    original_text=sentence.original_text,
                 )
             )
         sections.append(Section(section.kind, section.title, tuple(sentences)))
@@ -209,10 +212,16 @@ async def draft_note(
         template=template,
         sections=tuple(sections) if sections else None,
     )
-    draft = await _draft_sections(runtime, request, note, inputs.encounter)
+    started = time.monotonic()
+    drafter = await runtime.drafter()
+    draft = await _draft_sections(drafter, runtime, request, note, inputs.encounter)
     engine = await asyncio.to_thread(runtime.nlp_engine)
-    report = await asyncio.to_thread(
-        check_claims, draft, request.findings, request.segments, engine, prior_notes=request.prior_notes
+    # The grounding pass: failing sentences rewritten only where the rewrite checks SUPPORTED, drugs the
+    # draft left out restated from their findings, then the claim report that goes with the version.
+    # A regeneration drafts some sections only: the drugs the others state would look omitted.
+    options = FinalizeOptions(arrange_medications=not regenerate)
+    draft, report = await finalize_draft(
+        draft, request, engine, repair_client(drafter), started_at=started, options=options
     )
     drafted = to_sections(draft, report, {str(s.id): s for s in inputs.segments})
     await _store(runtime, inputs, note, draft, report, drafted, regenerate=regenerate)
@@ -261,6 +270,9 @@ async def _store(
                 "prior_note_ids": [p.id for p in inputs.prior],
                 "sections": [s.kind for s in drafted],
                 "checker_version": report.checker_version,
+                "finalize_version": FINALIZE_VERSION,
+                "arranged_sentences": draft.arranged_sentences,
+                "repaired_sentences": draft.repaired_sentences,
                 "template": note.template_id,
             },
             omissions=[{"finding_id": o.finding_id, "kind": o.kind, "negated": o.negated} for o in report.omissions],

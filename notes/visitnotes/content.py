@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notes.visitnotes.status import AuthorKind, SentenceOrigin, Support
+from notes.visitnotes.status import AuthorKind, Provenance, SentenceOrigin, Support
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _SPACE = re.compile(r"\s+")
@@ -38,6 +38,8 @@ class Sentence:
     finding_ids: tuple[str, ...] = ()
     prior_note_ids: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()  # fixed-vocabulary codes from the claim checks
+    provenance: Provenance = Provenance.MODEL
+    original_text: str | None = None  # REPAIRED: the model's first wording, which failed the checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +86,18 @@ def to_json(sections: Sequence[Section]) -> list[dict[str, Any]]:
                     "finding_ids": list(s.finding_ids),
                     "prior_note_ids": list(s.prior_note_ids),
                     "reasons": list(s.reasons),
+                    "provenance": s.provenance.value,
+                    "original_text": s.original_text,
                 }
                 for s in section.sentences
             ],
         }
         for section in sections
     ]
+
+
+def _default_provenance(authored_by: str) -> Provenance:
+    return Provenance.CLINICIAN if authored_by == AuthorKind.CLINICIAN.value else Provenance.MODEL
 
 
 def from_json(data: Sequence[Mapping[str, Any]]) -> tuple[Section, ...]:
@@ -108,6 +116,8 @@ def from_json(data: Sequence[Mapping[str, Any]]) -> tuple[Section, ...]:
                     finding_ids=tuple(s.get("finding_ids", [])),
                     prior_note_ids=tuple(s.get("prior_note_ids", [])),
                     reasons=tuple(s.get("reasons", [])),
+                    provenance=Provenance(s.get("provenance") or _default_provenance(s["authored_by"])),
+                    original_text=s.get("original_text"),
                 )
                 for s in section["sentences"]
             ),
@@ -132,6 +142,7 @@ def apply_edit(section: Section, text: str) -> Section:
                 origin=SentenceOrigin.CLINICIAN,
                 support=Support.NOT_CHECKED,
                 authored_by=AuthorKind.CLINICIAN,
+                provenance=Provenance.CLINICIAN,
             )
         )
     return Section(section.kind, section.title, tuple(sentences))

@@ -15,6 +15,15 @@ class AuthorKind(StrEnum):
     CLINICIAN = "CLINICIAN"
 
 
+class Provenance(StrEnum):
+    """Whose words a sentence is in (the drafter kind says which program or model drafted the note)."""
+
+    MODEL = "MODEL"  # the language model's prose
+    ARRANGED = "ARRANGED"  # a finding or a quotation set in fixed words by the program: never AI prose
+    REPAIRED = "REPAIRED"  # the model's rewrite of a sentence that failed the checks, kept because it passed
+    CLINICIAN = "CLINICIAN"  # typed by the clinician
+
+
 class SentenceOrigin(StrEnum):
     SAID_TODAY = "SAID_TODAY"
     CARRIED_FORWARD = "CARRIED_FORWARD"

@@ -184,6 +184,7 @@ def _eval_nlp(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
     from notes.drafting.evaluation import deterministic_factory, endpoint_factory, local_factory, run_notes_eval
+    from notes.drafting.finalize import FinalizeOptions
     from notes.drafting.llm import LlmSettings
 
     llm = settings.llm
@@ -208,6 +209,7 @@ def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
         out=sys.stdout,
         scorer_path=args.scorer or args.file.with_name("score.py"),
         limit=args.limit,
+        finalize=None if args.no_finalize else FinalizeOptions(repair=not args.no_repair),
     )
 
 
@@ -271,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     eval_notes.add_argument("--model", help="bundled local model: auto, qwen2.5-1.5b, smollm2")
     eval_notes.add_argument("--limit", type=int, help="only the first N records")
+    eval_notes.add_argument("--no-repair", action="store_true", help="grounding pass without model repairs")
+    eval_notes.add_argument("--no-finalize", action="store_true", help="the drafter alone: no grounding pass")
     eval_notes.set_defaults(handler=_eval_notes)
     return parser
 

@@ -45,11 +45,13 @@ from notes.drafting.types import (
     SourceSegment,
 )
 
-CHECKER_VERSION = "claims-v2"
+CHECKER_VERSION = "claims-v3"
 _MIN_WORDS_FOR_OVERLAP = 3
 _NEIGHBOURS = 2  # segments either side of a cited one: question, answer and the follow-up
 _MIN_OVERLAP_SHARE = 0.34  # of a sentence's own words, found in its evidence
 _MAX_NOVEL_SHARE = 0.34  # of a sentence's own words, never said in the visit at all
+# Failures of the cited lines only, which another line of the visit may cure (see `_anchor`).
+_RELINKABLE = ("evidence_unrelated", "number_not_in_evidence:")
 # Words a note uses that a conversation rarely does: they carry no claim of their own.
 _NOTE_WORDS = frozenset(
     stem(w)
@@ -96,6 +98,7 @@ class _Transcript:
     order: dict[str, int]
     findings: tuple[SourceFinding, ...]  # only those from usable (not flagged) segments
     prior: dict[str, PriorNote]
+    word_cache: dict[str, set[str]] = field(default_factory=dict)
 
     def evidence_ids(self, sentence: DraftSentence, matched: Sequence[str] = ()) -> list[str]:
         """Cited segments, segments of cited findings, and segments where the sentence's own problems and
@@ -109,18 +112,32 @@ class _Transcript:
     def window(self, sentence: DraftSentence, matched: Sequence[str] = ()) -> str:
         """The text a sentence's evidence covers: its evidence segments and their neighbours (a question,
         its answer and the follow-up are often separate segments), and cited prior notes."""
-        seg_ids = set(self.evidence_ids(sentence, matched))
+        parts = [self.window_around(self.evidence_ids(sentence, matched))]
+        for pid in sentence.prior_note_ids:
+            if pid in self.prior:
+                parts.extend(self.prior[pid].sections.values())
+        return "\n".join(parts)
+
+    def window_around(self, seg_ids: Sequence[str]) -> str:
+        """Those segments and their neighbours, in order."""
         ordered = list(self.segments)
         picked: set[str] = set()
         for sid in seg_ids:
             if sid in self.order:
                 i = self.order[sid]
                 picked.update(ordered[max(0, i - _NEIGHBOURS) : i + _NEIGHBOURS + 1])
-        parts = [self.segments[s].text for s in ordered if s in picked]
-        for pid in sentence.prior_note_ids:
-            if pid in self.prior:
-                parts.extend(self.prior[pid].sections.values())
-        return "\n".join(parts)
+        return "\n".join(self.segments[s].text for s in ordered if s in picked)
+
+    def statements(self, seg_id: str) -> str:
+        """A segment's text without its questions: "have you had labs done?" asserts nothing."""
+        return " ".join(c for c in _CLAUSE.findall(self.segments[seg_id].text) if not c.rstrip().endswith("?"))
+
+    def words(self, seg_id: str) -> set[str]:
+        """Content words of a segment's statements (cached: anchoring ranks every segment)."""
+        cached = self.word_cache.get(seg_id)
+        if cached is None:
+            cached = self.word_cache[seg_id] = content_words(self.statements(seg_id))
+        return cached
 
     def all_text(self) -> str:
         return "\n".join(s.text for s in self.segments.values())
@@ -245,29 +262,77 @@ def _check_problem(p: ProblemFinding, sentence: DraftSentence, t: _Transcript, v
     return [f.id for f in matches]
 
 
-def _check_wording(
-    sentence: DraftSentence, spans: list[tuple[int, int]], window: str, vocabulary: set[str], v: _Verdict
-) -> None:
-    """The words outside recognised problems and drugs (those have their own checks): most should be in
-    the cited evidence, and few may be words nobody said in the whole visit ("biopsy", "dermatologist")."""
+Issue = tuple[SentenceSupport, str]
+
+
+def _own_words(sentence: DraftSentence, spans: list[tuple[int, int]]) -> set[str]:
+    """The sentence's content words outside its recognised problems and drugs (`spans`)."""
     text = sentence.text
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
-    words = content_words(text) - _NOTE_WORDS
+    return content_words(text) - _NOTE_WORDS
+
+
+def _wording_issues(
+    sentence: DraftSentence, spans: list[tuple[int, int]], window: str, vocabulary: set[str]
+) -> list[Issue]:
+    """The words outside recognised problems and drugs (those have their own checks): most should be in
+    the cited evidence, and few may be words nobody said in the whole visit ("biopsy", "dermatologist")."""
+    words = _own_words(sentence, spans)
     if not spans and (not words or len(tokens(sentence.text)) < 2):
         # "The patient had", "<sentence>", "S1.": a fragment states nothing a clinician can check.
-        v.add(SentenceSupport.UNSUPPORTED, "no_claim")
-        return
+        return [(SentenceSupport.UNSUPPORTED, "no_claim")]
     if not words:
-        return
+        return []
     novel = sorted(words - vocabulary)
     # One unusual word is wording ("contributing"); two or more, or a third of the sentence, is content.
     if len(novel) >= 3 or (len(novel) >= 2 and len(novel) / len(words) >= _MAX_NOVEL_SHARE):
-        v.add(SentenceSupport.UNSUPPORTED, "words_not_in_transcript:" + ",".join(novel[:5]))
-    elif window and len(words) >= _MIN_WORDS_FOR_OVERLAP:
+        return [(SentenceSupport.UNSUPPORTED, "words_not_in_transcript:" + ",".join(novel[:5]))]
+    if window and len(words) >= _MIN_WORDS_FOR_OVERLAP:
         shared = words & content_words(window)
         if len(shared) / len(words) < _MIN_OVERLAP_SHARE:
-            v.add(SentenceSupport.UNSUPPORTED, "evidence_unrelated")
+            return [(SentenceSupport.UNSUPPORTED, "evidence_unrelated")]
+    return []
+
+
+def _evidence_issues(
+    sentence: DraftSentence, spans: list[tuple[int, int]], window: str, dose_numbers: set[float], vocabulary: set[str]
+) -> list[Issue]:
+    """Numbers and wording measured against the text of the evidence (`window`)."""
+    issues: list[Issue] = []
+    missing = written_numbers(sentence.text) - dose_numbers - numbers(window)
+    if missing and window:
+        issues.append(
+            (SentenceSupport.UNSUPPORTED, "number_not_in_evidence:" + ",".join(f"{n:g}" for n in sorted(missing)))
+        )
+    return issues + _wording_issues(sentence, spans, window, vocabulary)
+
+
+_ANCHOR_CANDIDATES = 3
+_CLAUSE = re.compile(r"[^.?!]+[.?!]*")
+_ANCHOR_OVERLAP_SHARE = 0.5  # stricter than for cited lines: the best of many segments is chosen
+
+
+def _anchor(
+    sentence: DraftSentence,
+    spans: list[tuple[int, int]],
+    dose_numbers: set[float],
+    vocabulary: set[str],
+    t: _Transcript,
+) -> str | None:
+    """A segment of today's visit that supports the sentence's numbers and wording when the lines the
+    model cited do not: the model cited the wrong line for a true statement, so its link is repaired
+    (as for problems and drugs). The best-overlapping segments are tried with a stricter overlap."""
+    words = _own_words(sentence, spans)
+    if not words:
+        return None
+    ranked = sorted(t.segments, key=lambda sid: -len(words & t.words(sid)))[:_ANCHOR_CANDIDATES]
+    for sid in ranked:
+        # The line itself must state most of the sentence; its neighbours may hold the numbers (an answer).
+        strong = len(words & t.words(sid)) / len(words) >= _ANCHOR_OVERLAP_SHARE
+        if strong and not _evidence_issues(sentence, spans, t.window_around([sid]), dose_numbers, vocabulary):
+            return sid
+    return None
 
 
 def _nearest(matched: Sequence[str], sentence: DraftSentence, t: _Transcript) -> list[str]:
@@ -340,14 +405,17 @@ def check_claims(
         covered.update(matched)
         # Evidence for the number and wording checks: where the sentence's own concepts were said, but
         # only the statements nearest the cited lines (a drug said ten times should not open the whole visit).
-        window = t.window(sentence, _nearest(matched, sentence, t))
-        missing = written_numbers(sentence.text) - dose_numbers - numbers(window)
-        if missing and window:
-            v.add(
-                SentenceSupport.UNSUPPORTED,
-                "number_not_in_evidence:" + ",".join(f"{n:g}" for n in sorted(missing)),
-            )
-        _check_wording(sentence, spans.get(pid, []), window, vocabulary, v)
+        nearest = _nearest(matched, sentence, t)
+        window = t.window(sentence, nearest)
+        issues = _evidence_issues(sentence, spans.get(pid, []), window, dose_numbers, vocabulary)
+        anchor = None
+        if issues and sentence.origin == "SAID_TODAY" and all(r.startswith(_RELINKABLE) for _, r in issues):
+            anchor = _anchor(sentence, spans.get(pid, []), dose_numbers, vocabulary, t)
+            if anchor is not None:
+                issues = []
+        for support, reason in issues:
+            v.add(support, reason)
+        evidence = t.evidence_ids(sentence, nearest) + ([anchor] if anchor else [])
         checked.append(
             CheckedSentence(
                 section_kind=kind,
@@ -355,7 +423,7 @@ def check_claims(
                 support=v.support,
                 reasons=tuple(dict.fromkeys(v.reasons)),
                 conflicting_finding_ids=tuple(dict.fromkeys(v.conflicts)),
-                evidence_segment_ids=tuple(t.evidence_ids(sentence, _nearest(matched, sentence, t))),
+                evidence_segment_ids=tuple(dict.fromkeys(evidence)),
             )
         )
     omissions = tuple(

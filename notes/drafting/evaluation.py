@@ -292,6 +292,7 @@ def run_notes_eval(
     out: IO[str] = sys.stdout,
     scorer_path: Path = DEFAULT_SCORER,
     limit: int | None = None,
+    finalize: FinalizeOptions | None = DEFAULT_FINALIZE,
 ) -> int:
     """Synchronous entry point for the CLI (`ambient eval notes`)."""
     return asyncio.run(
@@ -302,6 +303,7 @@ def run_notes_eval(
             out=out,
             scorer_path=scorer_path,
             limit=limit,
+            finalize=finalize,
         )
     )
 

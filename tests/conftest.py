@@ -137,9 +137,18 @@ class Api:
         return self.tokens.issue(email, ttl_minutes=60, **kwargs)
 
     async def gql(
-        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None, **kwargs: Any
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        bearer: str | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token(as_)}"} if as_ else {}
+        """`as_`: a fresh token for that user; `bearer`: exactly this token (the principal cache is keyed
+        by token, and two tokens issued a second apart differ)."""
+        token = bearer or (self.token(as_) if as_ else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

@@ -120,9 +120,10 @@ async def seed(database: Database, *, patients: int, encounters_each: int, recor
 
 
 async def cost(api: Api, database: Database, query: str, variables: dict[str, Any]) -> tuple[Statements, Any]:
-    await api.gql(query, variables, as_=LEE)  # warm: the caller's principal is resolved and cached
+    token = api.token(LEE)
+    await api.gql(query, variables, bearer=token)  # warm: the caller's principal is resolved and cached
     with counting(database) as statements:
-        body = await api.gql(query, variables, as_=LEE)
+        body = await api.gql(query, variables, bearer=token)
     assert "errors" not in body, body
     return statements, body["data"]
 

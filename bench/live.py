@@ -140,7 +140,7 @@ async def main_async(args: argparse.Namespace) -> None:
     counts = [int(c) for c in args.subscribers.split(",")]
     async with bench_database() as url:
         with tempfile.TemporaryDirectory(prefix="ambient-bench-live-") as tmp:
-            settings = Settings(home=Path(tmp) / "home", database_url=url, llm=LlmSettings(enabled=False))  # type: ignore[arg-type]
+            settings = Settings(home=Path(tmp) / "home", database_url=url, llm=LlmSettings(enabled=False))
             ids_and_token = await setup(settings)
             encounter_id, organization_id, token = ids_and_token
             with running_server(

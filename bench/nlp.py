@@ -60,7 +60,7 @@ def bench_text(engine: ClinicalNlp, records: list[dict[str, Any]], repeat: int) 
     return {"encounters": len(docs), "words": words, "seconds": best, "ms_per_1000_words": 1000 * best / words * 1000}
 
 
-def bench_audio(engine: ClinicalNlp, records: list[dict[str, Any]], out_dir: Path) -> dict[str, float]:
+def bench_audio(engine: ClinicalNlp, records: list[dict[str, Any]], out_dir: Path) -> dict[str, float | str]:
     from transcription.engine import EngineConfig, SpeechEngine
 
     src = out_dir / "records.jsonl"

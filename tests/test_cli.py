@@ -103,6 +103,41 @@ def test_serve_answers_health_and_graphql(settings: Settings, services: Services
     assert "Application shutdown complete" in output
 
 
+def test_zero_config_serve_runs_its_own_postgres_and_stops_it_on_sigterm(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMBIENT_")} | {
+        "AMBIENT_HOME": str(home),
+        "AMBIENT_LLM__ENABLED": "false",
+    }
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    postmaster = home / "pgdata" / "postmaster.pid"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json() == {"status": "ok"}
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("server did not start: " + (process.stdout.read() if process.stdout else ""))
+                time.sleep(0.5)
+        assert postmaster.exists(), "the embedded PostgreSQL runs under AMBIENT_HOME"
+    finally:
+        process.terminate()
+        process.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while postmaster.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not postmaster.exists(), "PostgreSQL was left running after `ambient serve` stopped"
+
+
 def test_schema_command_prints_the_committed_schema(settings: Settings) -> None:
     result = ambient(settings, "schema")
     assert result.stdout == (Path(__file__).parent.parent / "schema.graphql").read_text()

@@ -191,15 +191,7 @@ def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
     if args.drafter == "deterministic" or not llm.enabled:
         factory = deterministic_factory()
     elif llm.base_url:
-        factory = endpoint_factory(
-            LlmSettings(
-                base_url=llm.base_url,
-                model=llm.model or "default",
-                api_key=llm.api_key.get_secret_value() if llm.api_key else None,
-                timeout_s=llm.timeout_s,
-                max_retries=llm.max_retries,
-            )
-        )
+        factory = endpoint_factory(LlmSettings.for_endpoint(llm))
     else:
         factory = local_factory(settings.home_path(), args.model or llm.local_model)
     return run_notes_eval(

@@ -29,7 +29,7 @@ from notes.drafting.concepts import (
     same_drug,
     same_problem,
 )
-from notes.drafting.extraction import Extractor
+from notes.drafting.extraction import Extractor, finding_code
 from notes.drafting.injection import detect_injection
 from notes.drafting.text import content_words, numbers, stem, tokens, word_set, written_numbers
 from notes.drafting.types import (
@@ -161,7 +161,9 @@ def _check_medication(m: MedicationFinding, sentence: DraftSentence, t: _Transcr
     """Returns the ids of transcript findings this mention stands for."""
     carried = sentence.origin == "CARRIED_FORWARD"
     matches = [
-        f for f in t.findings if f.kind == "medication" and same_drug(m.name, _code(m), f.display or f.text, f.code)
+        f
+        for f in t.findings
+        if f.kind == "medication" and same_drug(m.name, finding_code(m), f.display or f.text, f.code)
     ]
     matches += [
         f for f in t.findings if f.kind == "medication" and f not in matches and same_drug(m.text, None, f.text, None)
@@ -186,10 +188,6 @@ def _check_medication(m: MedicationFinding, sentence: DraftSentence, t: _Transcr
     return [f.id for f in matches]
 
 
-def _code(f: ProblemFinding | MedicationFinding) -> str | None:
-    return None if f.code is None else f"{f.code.system}:{f.code.code}"
-
-
 _LEADING_DENIAL = re.compile(r"^\W*(?:patient\s+)?(?:denies|denied|no|negative for|without|has no|does not have)\b")
 _CONTRAST = re.compile(r"\b(?:but|however|although|except|reports|endorses|admits|has)\b")
 
@@ -200,27 +198,22 @@ _LEADING_HEDGE = re.compile(
 )
 
 
-def _note_hedged(p: ProblemFinding, text: str) -> bool:
-    if p.hypothetical or p.uncertain:
-        return True
+def _opening_cue_covers(cue: re.Pattern[str], p: ProblemFinding, text: str) -> bool:
+    """Does the sentence open with `cue` ("Denies", "Possible") and nothing turn it before `p`?"""
     lowered = text.lower()
-    cue = _LEADING_HEDGE.match(lowered)
-    if cue is None:
-        return False
-    return _CONTRAST.search(lowered, cue.end(), p.evidence.start_char) is None
+    match = cue.match(lowered)
+    return match is not None and _CONTRAST.search(lowered, match.end(), p.evidence.start_char) is None
+
+
+def _note_hedged(p: ProblemFinding, text: str) -> bool:
+    return p.hypothetical or p.uncertain or _opening_cue_covers(_LEADING_HEDGE, p, text)
 
 
 def _note_negated(p: ProblemFinding, text: str) -> bool:
     """Negated in the note sentence. A sentence that opens with a denial ("Denies A, B and C") denies its
     whole list unless something turns it ("…, but reports D"); the NLP engine scopes negation narrowly
     (right for run-on speech, too narrow for a note's lists), so the note side widens it here."""
-    if p.negated:
-        return True
-    lowered = text.lower()
-    cue = _LEADING_DENIAL.match(lowered)
-    if cue is None:
-        return False
-    return _CONTRAST.search(lowered, cue.end(), p.evidence.start_char) is None
+    return p.negated or _opening_cue_covers(_LEADING_DENIAL, p, text)
 
 
 def _check_problem(p: ProblemFinding, sentence: DraftSentence, t: _Transcript, v: _Verdict) -> list[str]:
@@ -230,7 +223,7 @@ def _check_problem(p: ProblemFinding, sentence: DraftSentence, t: _Transcript, v
         if not (content_words(p.text) & content_words(t.window(sentence))):
             v.add(SentenceSupport.UNSUPPORTED, f"problem_not_in_chart:{p.text}")
         return []
-    matches = [f for f in t.findings if f.kind == "problem" and same_problem(p.text, _code(p), f.text, f.code)]
+    matches = [f for f in t.findings if f.kind == "problem" and same_problem(p.text, finding_code(p), f.text, f.code)]
     if not matches:
         words = content_words(p.text)
         if words and not words <= content_words(t.all_text()):

@@ -16,7 +16,8 @@ class Extractor(Protocol):
     def extract(self, passages: Sequence[Passage]) -> Findings: ...
 
 
-def _code(f: ProblemFinding | MedicationFinding) -> str | None:
+def finding_code(f: ProblemFinding | MedicationFinding) -> str | None:
+    """The engine's code as the drafter writes it: "ICD-10-CM:R51.9"."""
     return None if f.code is None else f"{f.code.system}:{f.code.code}"
 
 
@@ -27,7 +28,7 @@ def problem_to_source(f: ProblemFinding, finding_id: str) -> SourceFinding:
         text=f.text,
         display=f.code.display if f.code else f.text,
         segment_id=f.evidence.passage_id,
-        code=_code(f),
+        code=finding_code(f),
         negated=f.negated,
         family=f.family,
         historical=f.historical,
@@ -45,7 +46,7 @@ def medication_to_source(f: MedicationFinding, finding_id: str) -> SourceFinding
         text=f.text,
         display=f.name,
         segment_id=f.evidence.passage_id,
-        code=_code(f),
+        code=finding_code(f),
         negated=f.negated,
         dose=f.dose,
         unit=f.unit,

@@ -25,6 +25,8 @@ import httpx
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from core.settings import LlmSettings as LlmConfig
+
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
@@ -45,6 +47,18 @@ class LlmSettings:
     temperature: float = 0.0
     max_tokens: int = 512
     seed: int | None = 0  # reproducible drafts where the endpoint honours it
+
+    @classmethod
+    def for_endpoint(cls, config: LlmConfig) -> LlmSettings:
+        """The client settings for the endpoint named in AMBIENT_LLM__BASE_URL (which must be set)."""
+        assert config.base_url is not None
+        return cls(
+            base_url=config.base_url,
+            model=config.model or "default",
+            api_key=config.api_key.get_secret_value() if config.api_key else None,
+            timeout_s=config.timeout_s,
+            max_retries=config.max_retries,
+        )
 
     def replace(self, **changes: object) -> LlmSettings:
         return replace(self, **changes)  # type: ignore[arg-type]

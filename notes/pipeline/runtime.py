@@ -87,17 +87,7 @@ class PipelineRuntime:
         if not config.enabled:
             return deterministic
         if config.base_url:
-            client = await self._resources.enter_async_context(
-                LlmClient(
-                    LlmSettings(
-                        base_url=config.base_url,
-                        model=config.model or "default",
-                        api_key=config.api_key.get_secret_value() if config.api_key else None,
-                        timeout_s=config.timeout_s,
-                        max_retries=config.max_retries,
-                    )
-                )
-            )
+            client = await self._resources.enter_async_context(LlmClient(LlmSettings.for_endpoint(config)))
             return FallbackDrafter(LlmDrafter(client, concurrency=4), deterministic)
         try:
             server = await self._resources.enter_async_context(

@@ -7,18 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from authz.principal import Principal
 from notes.bootstrap import Services
-from notes.encounters.repository import EncounterRepository
 from notes.findings.models import Finding
 from notes.pipeline.extract import audio_span, extract_findings
 from notes.pipeline.runtime import PipelineRuntime
 from notes.transcripts.records import SegmentRecord, WordRecord
-from notes.transcripts.repository import TranscriptRepository
-from notes.transcripts.status import TranscriptStatus
-from tests.api.helpers import create_encounter, create_patient
 from tests.conftest import Api
-from transcription.types import Segment, Word
+from tests.notes.transcripts import transcribed_encounter
 
 LEE = "dr.lee@demo.test"
 SAID = [
@@ -28,41 +23,15 @@ SAID = [
 ]
 
 
-def _segment(index: int, speaker: str, text: str) -> Segment:
-    words, start = [], index * 5_000
-    for n, token in enumerate(text.split()):
-        words.append(Word(" " + token, start + n * 300, start + n * 300 + 250, 0.9))
-    return Segment(index, start, start + 300 * len(words), speaker, text, 0.9, tuple(words))  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def runtime(services: Services) -> PipelineRuntime:
     return PipelineRuntime(services)
 
 
-async def _transcribed_encounter(api: Api, services: Services) -> tuple[uuid.UUID, uuid.UUID]:
-    patient = await create_patient(api, as_=LEE)
-    encounter_id = uuid.UUID((await create_encounter(api, patient["id"], as_=LEE))["id"])
-    transcriber = Principal.service("transcriber", "transcriber")
-    async with services.database.transaction() as session:
-        encounter = await EncounterRepository(session, transcriber).get(encounter_id)
-        assert encounter is not None
-        transcripts = TranscriptRepository(session, transcriber)
-        transcript = await transcripts.create(
-            encounter_id=encounter.id,
-            organization_id=encounter.organization_id,
-            recording_id=None,
-            live=False,
-            status=TranscriptStatus.DONE,
-        )
-        await transcripts.append_segments(transcript.id, [_segment(i, s, t) for i, (s, t) in enumerate(SAID)])
-    return encounter_id, transcript.id
-
-
 async def test_findings_carry_evidence_and_a_rerun_replaces_them(
     api: Api, services: Services, runtime: PipelineRuntime
 ) -> None:
-    encounter_id, transcript_id = await _transcribed_encounter(api, services)
+    encounter_id, transcript_id = await transcribed_encounter(api, services, SAID, clinician=LEE)
     await extract_findings(runtime, transcript_id)
     async with services.database.session() as session:
         first = (await session.scalars(select(Finding).where(Finding.encounter_id == encounter_id))).all()

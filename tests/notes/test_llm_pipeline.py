@@ -7,25 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from authz.principal import Principal
 from core.settings import LlmSettings
 from notes.bootstrap import Services
-from notes.encounters.repository import EncounterRepository
 from notes.pipeline.draft import draft_note
 from notes.pipeline.extract import extract_findings
 from notes.pipeline.runtime import PipelineRuntime
-from notes.transcripts.repository import TranscriptRepository
-from notes.transcripts.status import TranscriptStatus
-from tests.api.helpers import create_encounter, create_patient
 from tests.conftest import Api
 from tests.notes.drafting.scripted_server import Reply, ScriptedOpenAI, prompt_id, section_of, serve
-from transcription.types import Segment, Word
+from tests.notes.transcripts import transcribed_encounter
 
 LEE = "dr.lee@demo.test"
 SAID = [
@@ -69,35 +63,15 @@ def endpoint() -> Iterator[ScriptedOpenAI]:
     yield from serve()
 
 
-def _segment(index: int, speaker: str, text: str) -> Segment:
-    start = index * 5_000
-    words = tuple(Word(" " + w, start + n * 300, start + n * 300 + 250, 0.9) for n, w in enumerate(text.split()))
-    return Segment(index, start, start + 300 * len(words), speaker, text, 0.9, words)  # type: ignore[arg-type]
-
-
 async def test_an_llm_note_is_stored_with_provenance_and_its_claims_labelled(
     api: Api, services: Services, endpoint: ScriptedOpenAI
 ) -> None:
     endpoint.responder = respond
     llm = LlmSettings(base_url=f"http://127.0.0.1:{endpoint.port}/v1", model="scripted-model", max_retries=0)
     runtime = PipelineRuntime(dataclasses.replace(services, settings=services.settings.model_copy(update={"llm": llm})))
-    patient = await create_patient(api, as_=LEE)
-    encounter_id = uuid.UUID((await create_encounter(api, patient["id"], as_=LEE))["id"])
-    service = Principal.service("transcriber", "transcriber")
-    async with services.database.transaction() as session:
-        encounter = await EncounterRepository(session, service).get(encounter_id)
-        assert encounter is not None
-        transcripts = TranscriptRepository(session, service)
-        transcript = await transcripts.create(
-            encounter_id=encounter.id,
-            organization_id=encounter.organization_id,
-            recording_id=None,
-            live=False,
-            status=TranscriptStatus.DONE,
-        )
-        await transcripts.append_segments(transcript.id, [_segment(i, s, t) for i, (s, t) in enumerate(SAID)])
+    encounter_id, transcript_id = await transcribed_encounter(api, services, SAID, clinician=LEE)
     try:
-        await extract_findings(runtime, transcript.id)
+        await extract_findings(runtime, transcript_id)
         await draft_note(runtime, encounter_id)
     finally:
         await runtime.aclose()

@@ -338,6 +338,7 @@ class Scenario:
     bare: list[Request]
     rounds: int
     duration: float
+    plain: list[Request] = field(default_factory=list)  # bench/_strawberry.py, the framework reference
 
 
 def _ours(query: str, variables: dict[str, str], bearer: str) -> Request:
@@ -345,17 +346,23 @@ def _ours(query: str, variables: dict[str, str], bearer: str) -> Request:
     return ("POST", "/graphql", headers, json.dumps({"query": query, "variables": variables}))
 
 
+def _plain(query: str, variables: dict[str, str]) -> Request:
+    body = json.dumps({"query": query, "variables": variables})
+    return ("POST", "/graphql", {"Content-Type": "application/json"}, body)
+
+
 def _bare(path: str, body: dict[str, str]) -> Request:
     return ("POST", path, {"Content-Type": "application/json"}, json.dumps(body))
 
 
 def scenarios(seeded: Seeded, tokens: dict[str, str], rng: random.Random, quick: bool) -> list[Scenario]:
-    single_ours, single_bare, deep_ours, deep_bare, list_ours, list_bare = [], [], [], [], [], []
+    single_ours, single_bare, single_plain, deep_ours, deep_bare, list_ours, list_bare = [], [], [], [], [], [], []
     for clinician in seeded.clinicians:
         bearer = tokens[clinician.email]
         for encounter in rng.sample(clinician.encounters, 20):
             single_ours.append(_ours(SINGLE, {"id": str(encounter)}, bearer))
             single_bare.append(_bare("/encounter", {"id": str(encounter)}))
+            single_plain.append(_plain(SINGLE, {"id": str(encounter)}))
         for encounter in rng.sample(clinician.encounters, 5):
             deep_ours.append(_ours(DEEP, {"id": str(encounter)}, bearer))
             deep_bare.append(_bare("/deep", {"id": str(encounter)}))
@@ -366,10 +373,11 @@ def scenarios(seeded: Seeded, tokens: dict[str, str], rng: random.Random, quick:
     order = list(range(len(single_ours)))
     rng.shuffle(order)  # interleave clinicians, as concurrent users would
     single_ours, single_bare = [single_ours[i] for i in order], [single_bare[i] for i in order]
+    single_plain = [single_plain[i] for i in order]
     main_rounds, other_rounds = (2, 1) if quick else (5, 3)
     main_duration, other_duration = (4.0, 3.0) if quick else (10.0, 6.0)
     return [
-        Scenario("single", single_ours, single_bare, main_rounds, main_duration),
+        Scenario("single", single_ours, single_bare, main_rounds, main_duration, single_plain),
         Scenario("list", list_ours, list_bare, other_rounds, other_duration),
         Scenario("deep", deep_ours, deep_bare, other_rounds, other_duration),
     ]
@@ -549,27 +557,34 @@ def measure(url: str, seeded: Seeded, scratch: Path, rng: random.Random, args: a
         "AMBIENT_LLM__ENABLED": "false",
         "AMBIENT_BENCH_TIMINGS": "1",
     }
-    bare_port, ours_port = free_port(), free_port()
+    bare_port, ours_port, plain_port = free_port(), free_port(), free_port()
     bare_command = [sys.executable, str(REPO / "bench" / "_bare.py"), "--port", str(bare_port), "--dsn", libpq_url(url)]
+    plain_command = [
+        sys.executable, str(REPO / "bench" / "_strawberry.py"), "--port", str(plain_port), "--dsn", libpq_url(url)
+    ]  # fmt: skip
     ours_command = [sys.executable, "-m", "api.cli", "serve", "--port", str(ours_port)]
     plan = [s for s in scenarios(seeded, tokens, rng, args.quick) if args.only in (None, s.name)]
     summary: dict[str, dict[str, Any]] = {}
     with (
         server(bare_command, env, scratch / "bare.log", f"http://127.0.0.1:{bare_port}/healthz"),
         server(ours_command, env, scratch / "ours.log", f"http://127.0.0.1:{ours_port}/healthz"),
+        server(plain_command, env, scratch / "plain.log", f"http://127.0.0.1:{plain_port}/healthz"),
     ):
         # counted now that the server has also seeded its demo organization
         print(f"casbin policies in the server: {asyncio.run(casbin_policies(url)):,}", flush=True)
         for scenario in plan:
             check_answers(ours_port, scenario)
-            for port, requests in ((bare_port, scenario.bare), (ours_port, scenario.ours)):  # warm-up
+            contenders = {"bare": (bare_port, scenario.bare), "ours": (ours_port, scenario.ours)}
+            if scenario.plain:
+                contenders["plain"] = (plain_port, scenario.plain)
+            for port, requests in contenders.values():  # warm-up
                 run_load(port, requests, connections=args.connections, duration=2, scratch=scratch)
-            results: dict[str, list[Result]] = {"bare": [], "ours": []}
+            results: dict[str, list[Result]] = {who: [] for who in contenders}
             shares: list[float] = []
             for round_index in range(scenario.rounds):
-                order = ["bare", "ours"] if round_index % 2 == 0 else ["ours", "bare"]
+                order = list(contenders) if round_index % 2 == 0 else list(reversed(contenders))
                 for who in order:
-                    port, requests = (bare_port, scenario.bare) if who == "bare" else (ours_port, scenario.ours)
+                    port, requests = contenders[who]
                     before = read_timings(ours_port, scenario.ours[0]) if who == "ours" else {}
                     result = run_load(
                         port, requests, connections=args.connections, duration=scenario.duration, scratch=scratch
@@ -582,7 +597,7 @@ def measure(url: str, seeded: Seeded, scratch: Path, rng: random.Random, args: a
                             )
                     results[who].append(result)
                     print(
-                        f"  {scenario.name:6s} round {round_index + 1} {who:4s}: {result.rps:8.0f} req/s "
+                        f"  {scenario.name:6s} round {round_index + 1} {who:5s}: {result.rps:8.0f} req/s "
                         f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}",
                         flush=True,
                     )
@@ -607,6 +622,16 @@ def measure(url: str, seeded: Seeded, scratch: Path, rng: random.Random, args: a
                 f"p99_ratio={s['p99_ratio']:.2f} authz_share={s['authz_share']:.4f} errors={s['errors']}",
                 flush=True,
             )
+            if results.get("plain"):
+                plain_rps = statistics.median(r.rps for r in results["plain"])
+                plain_p99 = statistics.median(r.p99_ms for r in results["plain"])
+                print(
+                    f"{scenario.name} reference, plain strawberry (caches on; no authorization, scoping or audit): "
+                    f"{plain_rps:.0f} req/s p99 {plain_p99:.2f} ms | plain/bare throughput={plain_rps / bare_rps:.3f} "
+                    f"p99={plain_p99 / bare_p99:.2f} | ours/plain throughput={ours_rps / plain_rps:.3f} "
+                    f"p99={ours_p99 / plain_p99:.2f}",
+                    flush=True,
+                )
     if args.skip_scaling or "single" not in summary:
         return 0
     scaling = policy_scaling(rng)

@@ -64,7 +64,10 @@ class NoteSentence:
     authored_by: AuthorKind = strawberry.field(description="AI or CLINICIAN.")
     provenance: Provenance = strawberry.field(description="MODEL, ARRANGED, REPAIRED or CLINICIAN.")
     original_text: str | None = strawberry.field(
-        description="For a REPAIRED sentence: the model's first wording, which failed the claim checks."
+        description=(
+            "For a REPAIRED sentence, or an ARRANGED one that replaced a model sentence: the model's first "
+            "wording, which failed the claim checks."
+        )
     )
 
     @classmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from nlp.types import MedicationFinding, Passage, ProblemFinding
@@ -45,7 +46,7 @@ from notes.drafting.types import (
     SourceSegment,
 )
 
-CHECKER_VERSION = "claims-v3"
+CHECKER_VERSION = "claims-v4"
 _MIN_WORDS_FOR_OVERLAP = 3
 _NEIGHBOURS = 2  # segments either side of a cited one: question, answer and the follow-up
 _MIN_OVERLAP_SHARE = 0.34  # of a sentence's own words, found in its evidence
@@ -68,6 +69,8 @@ _NOTE_WORDS = frozenset(
         management monitor recheck also given include includes including male female man woman take takes
         taking use uses using every already ongoing since due related associated degree degrees fahrenheit
         celsius bpm mmhg percent once needed change changed possible possibly prescribe prescribed indicated
+        ask asks asked asking note notes noted noting mention mentions mentioned explain explains explained
+        discuss discusses discussed
         """
     )
 )
@@ -205,8 +208,24 @@ def _opening_cue_covers(cue: re.Pattern[str], p: ProblemFinding, text: str) -> b
     return match is not None and _CONTRAST.search(lowered, match.end(), p.evidence.start_char) is None
 
 
+# A hedge inside the sentence scopes over the list that follows it: "has possible body aches, vomiting and
+# belly pain" hedges all three (the engine's ConText window often stops after the first).
+_HEDGE = re.compile(r"\b(?:possible|possibly|probable|suspected|suspect|rule out|concern for|may have|might have)\b")
+
+
+def _hedge_before(p: ProblemFinding, text: str) -> bool:
+    lowered = text.lower()
+    start = p.evidence.start_char
+    cues = list(_HEDGE.finditer(lowered, 0, start))
+    if not cues:
+        return False
+    cue = cues[-1]
+    between = lowered[cue.end() : start]
+    return _CONTRAST.search(between) is None and not any(mark in between for mark in ".;:")
+
+
 def _note_hedged(p: ProblemFinding, text: str) -> bool:
-    return p.hypothetical or p.uncertain or _opening_cue_covers(_LEADING_HEDGE, p, text)
+    return p.hypothetical or p.uncertain or _opening_cue_covers(_LEADING_HEDGE, p, text) or _hedge_before(p, text)
 
 
 def _note_negated(p: ProblemFinding, text: str) -> bool:
@@ -288,12 +307,33 @@ def _wording_issues(
     return []
 
 
+# An age is said once in a visit ("a 58 year old male", "I'm 44 now") and restated in the note's opening
+# line, which the model cites to the history it summarises: a stated age is held to the whole visit.
+_AGE_IN_NOTE = re.compile(r"\b(\d{1,3})[ -]years?[ -]old\b", re.I)
+_AGE_SAID = re.compile(
+    r"\b((?:[a-z]+|\d{1,3})(?:[ -][a-z]+)?)[ -]years?[ -]old\b|\b(?:i'm|i am|he's|she's|he is|she is)\s+"
+    r"(\d{1,3}|[a-z]+(?:[ -][a-z]+)?)\s+(?:now|years)\b"
+)
+
+
+def ages_said(text: str) -> set[float]:
+    # "fifty two" reads as 50 and 52: the compound is the larger.
+    return {max(found) for m in _AGE_SAID.finditer(text.lower()) if (found := numbers(m.group(1) or m.group(2)))}
+
+
 def _evidence_issues(
-    sentence: DraftSentence, spans: list[tuple[int, int]], window: str, dose_numbers: set[float], vocabulary: set[str]
+    sentence: DraftSentence,
+    spans: list[tuple[int, int]],
+    window: str,
+    dose_numbers: set[float],
+    vocabulary: set[str],
+    ages: AbstractSet[float] = frozenset(),
 ) -> list[Issue]:
-    """Numbers and wording measured against the text of the evidence (`window`)."""
+    """Numbers and wording measured against the text of the evidence (`window`); a stated age against the
+    ages said anywhere in the visit (`ages`)."""
     issues: list[Issue] = []
-    missing = written_numbers(sentence.text) - dose_numbers - numbers(window)
+    stated_ages = {float(m.group(1)) for m in _AGE_IN_NOTE.finditer(sentence.text)}
+    missing = written_numbers(sentence.text) - dose_numbers - numbers(window) - (stated_ages & ages)
     if missing and window:
         issues.append(
             (SentenceSupport.UNSUPPORTED, "number_not_in_evidence:" + ",".join(f"{n:g}" for n in sorted(missing)))
@@ -377,6 +417,7 @@ def check_claims(
         for ev in [x.evidence for x in extracted.problems] + [x.evidence for x in extracted.medications]:
             spans.setdefault(ev.passage_id, []).append((ev.start_char, ev.end_char))
     vocabulary = content_words(t.all_text())
+    ages = ages_said(t.all_text())
     for note in prior_notes:
         vocabulary |= content_words(" ".join(note.sections.values()))
 
@@ -400,7 +441,7 @@ def check_claims(
         # only the statements nearest the cited lines (a drug said ten times should not open the whole visit).
         nearest = _nearest(matched, sentence, t)
         window = t.window(sentence, nearest)
-        issues = _evidence_issues(sentence, spans.get(pid, []), window, dose_numbers, vocabulary)
+        issues = _evidence_issues(sentence, spans.get(pid, []), window, dose_numbers, vocabulary, ages)
         anchor = None
         if issues and sentence.origin == "SAID_TODAY" and all(r.startswith(_RELINKABLE) for _, r in issues):
             anchor = _anchor(sentence, spans.get(pid, []), dose_numbers, vocabulary, t)

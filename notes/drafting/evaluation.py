@@ -61,6 +61,7 @@ class RecordResult:
     arranged: int = 0  # medication sentences added from findings (finalize)
     repair_attempts: int = 0
     repaired: int = 0
+    corrected: int = 0  # sentences restated from findings (finalize)
     seconds: float = 0.0  # drafting plus the grounding pass (repairs, checks)
     visit_seconds: float = 0.0
     error: str | None = None
@@ -158,6 +159,7 @@ async def eval_record(
         result.arranged = draft.arranged_sentences
         result.repair_attempts = draft.repair_attempts
         result.repaired = draft.repaired_sentences
+        result.corrected = draft.corrected_sentences
     result.sentences = len(report.sentences)
     result.supported = report.counts[SentenceSupport.SUPPORTED.value]
     result.unsupported = report.counts[SentenceSupport.UNSUPPORTED.value]
@@ -202,6 +204,7 @@ def summarize(results: Sequence[RecordResult]) -> dict[str, Any]:
         "arranged_sentences": sum(r.arranged for r in ok),
         "repair_attempts": sum(r.repair_attempts for r in ok),
         "repaired_sentences": sum(r.repaired for r in ok),
+        "corrected_sentences": sum(r.corrected for r in ok),
         "seconds_per_note": round(sum(r.seconds for r in ok) / len(ok), 1) if ok else None,
         "max_seconds": round(max((r.seconds for r in ok), default=0.0), 1),
         "mean_visit_seconds": round(sum(r.visit_seconds for r in ok) / len(ok), 1) if ok else None,

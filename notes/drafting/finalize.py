@@ -10,13 +10,17 @@ It runs on the joined draft (all drafted sections), after the per-section model 
    sentence only if it checks SUPPORTED (provenance "REPAIRED", the first wording kept in
    `original_text`). Otherwise the sentence stays as it was, with its label: nothing is dropped.
    Repairs stop when the note's time budget (a share of the visit's length) would run out.
-3. Medication completeness: every current medication the transcript names and the draft does not
+3. Corrections from findings (model drafts only, `notes.drafting.corrections`): a sentence still
+   CONTRADICTED because it asserts a problem the patient denied, or DOSE_MISMATCH on one drug, is
+   restated from the finding ("Denies weight gain.", "Takes imitrex (sumatriptan).") when that checks
+   SUPPORTED (provenance "ARRANGED", the model's wording kept in `original_text`).
+4. Medication completeness: every current medication the transcript names and the draft does not
    mention gets one sentence in fixed words, built from its finding ("Takes lisinopril 10 mg once a
    day.", "Start amoxicillin 500 mg three times a day.") and citing the segment it was said in
    (provenance "ARRANGED": restated findings, not model prose). Allergies, denied drugs, drugs only asked
    about, past drugs, vaccines, and a drug the speaker corrected ("penicillin, sorry, amoxicillin") are
    never listed. A drug can only come from a finding, and a finding only from the transcript.
-4. Claim checks again on the result: that report goes with the draft.
+5. Claim checks again on the result: that report goes with the draft.
 """
 
 from __future__ import annotations
@@ -34,12 +38,13 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from nlp.types import Passage
 from notes.drafting.claims import check_claims
-from notes.drafting.concepts import concept_key, mark_allergies
+from notes.drafting.corrections import correct_from_findings
 from notes.drafting.drafter import Drafter, FallbackDrafter, LlmDrafter
 from notes.drafting.extraction import Extractor
 from notes.drafting.injection import detect_injection
 from notes.drafting.llm import LlmClient, LlmError
-from notes.drafting.prompts import describe_finding, split_sentences, spoken_name
+from notes.drafting.prompts import describe_finding, split_sentences
+from notes.drafting.restate import MedicationGroups, RestatedMedication
 from notes.drafting.text import tokens
 from notes.drafting.types import (
     CheckedSentence,
@@ -55,7 +60,7 @@ from notes.drafting.types import (
 
 log = logging.getLogger(__name__)
 
-FINALIZE_VERSION = "finalize-v1"
+FINALIZE_VERSION = "finalize-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,7 @@ class FinalizeOptions:
     margin_s: float = 4.0  # left for the final checks
     repair_max_tokens: int = 90
     repair: bool = True
+    correct_from_findings: bool = True
     arrange_medications: bool = True
 
 
@@ -113,97 +119,45 @@ async def finalize_draft(
         draft, attempts, repaired = await repairer.run()
         if repaired:
             report = await check(draft)
+    corrected = 0
+    if opts.correct_from_findings and draft.drafter.kind == "LLM":
+        draft, corrected = await asyncio.to_thread(correct_from_findings, draft, request, report, extractor)
+        if corrected:
+            report = await check(draft)
     arranged = 0
     if opts.arrange_medications:
         draft, arranged = arrange_missing_medications(draft, request, report)
         if arranged:
             report = await check(draft)
-    draft = replace(draft, arranged_sentences=arranged, repair_attempts=attempts, repaired_sentences=repaired)
-    log.info("finalized draft", extra={"arranged": arranged, "repair_attempts": attempts, "repaired": repaired})
+    draft = replace(
+        draft,
+        arranged_sentences=arranged,
+        repair_attempts=attempts,
+        repaired_sentences=repaired,
+        corrected_sentences=corrected,
+    )
+    log.info(
+        "finalized draft",
+        extra={"arranged": arranged, "repair_attempts": attempts, "repaired": repaired, "corrected": corrected},
+    )
     return draft, report
 
 
 # ------------------------------------------------------------------------------- medication completeness
 
-_VACCINE = re.compile(r"vaccin|toxoid")
-# "penicillin or, I'm sorry, amoxicillin": the speaker took the first drug back.
-_CORRECTED = re.compile(r"^\W*(?:or\W+)?(?:i'?m sorry|i am sorry|sorry|i mean|no wait|scratch that)\b")
-_VERB = {"started": "Start", "stopped": "Stop", "conditional": "If indicated, start"}
 
-
-def _corrected(f: SourceFinding, texts: dict[str, str], after: dict[str, str]) -> bool:
-    if f.end_char is None:
-        return False
-    tail = texts.get(f.segment_id, "")[f.end_char :] + " " + after.get(f.segment_id, "")
-    return _CORRECTED.match(tail.lower()) is not None
-
-
-def _current(f: SourceFinding) -> bool:
-    return not (f.negated or f.allergy or f.historical or f.uncertain or f.hypothetical or f.family)
-
-
-@dataclass(frozen=True, slots=True)
-class MissingMedication:
-    """A current drug said today that the draft does not mention, as one note line."""
-
-    name: str  # as said, with the generic for a brand: "Lasix (furosemide)"
-    dose: str | None  # "40 mg"
-    frequency: str | None
-    status: str  # the latest status said: taking, started, changed, stopped, conditional, unknown
-    findings: tuple[SourceFinding, ...]  # the mentions the line stands on (dose, status)
-
-    def sentence(self) -> str:
-        detail = " ".join(x for x in (self.name, self.dose or "", self.frequency or "") if x)
-        if self.status == "changed":
-            change = " ".join(x for x in (self.dose or "", self.frequency or "") if x)
-            return f"Change {self.name} to {change}." if change else f"Change {self.name} dose."
-        if self.status == "taking":
-            return f"Takes {detail}."
-        if self.status in _VERB:
-            return f"{_VERB[self.status]} {detail}."
-        return f"Medication discussed: {detail}."
-
-
-def missing_medications(request: DraftRequest, report: ClaimReport) -> list[MissingMedication]:
+def missing_medications(request: DraftRequest, report: ClaimReport) -> list[RestatedMedication]:
     """Current medications the transcript names and the claim report lists as omitted (every mention of
     the drug omitted), one per drug, in order of first mention."""
     omitted = {o.finding_id for o in report.omissions if o.kind == "medication"}
-    flagged = {f.segment_id for f in detect_injection(request.segments)}
-    segments = [s for s in request.segments if s.id not in flagged]
-    texts = {s.id: s.text for s in segments}
-    after = {s.id: segments[i + 1].text if i + 1 < len(segments) else "" for i, s in enumerate(segments)}
-    groups: dict[str, list[SourceFinding]] = {}
-    for f in mark_allergies(request.findings, request.segments):
-        if f.kind == "medication" and f.segment_id in texts:
-            groups.setdefault(concept_key(f), []).append(f)
-    out: list[MissingMedication] = []
-    for group in groups.values():
+    meds = MedicationGroups(request)
+    out: list[RestatedMedication] = []
+    for group in meds.groups.values():
         if any(f.id not in omitted for f in group):
             continue  # the draft mentions this drug
-        if any(f.allergy for f in group):
-            continue  # an allergy anywhere in the visit: never list the drug as taken
-        if any(_VACCINE.search((f.display or f.text).lower()) for f in group):
-            continue
-        current = [f for f in group if _current(f) and not _corrected(f, texts, after)]
-        if not current:
-            continue
-        # The plan's words win: a started/changed/stopped mention with a dose, else the last with a dose.
-        with_dose = [f for f in current if f.dose]
-        planned = [f for f in with_dose if f.status in ("started", "changed", "stopped")]
-        chosen = (planned or with_dose or current)[-1]
-        said = next((f for f in reversed(current) if f.status not in (None, "unknown")), chosen)
-        timed = chosen if chosen.frequency else next((f for f in reversed(current) if f.frequency), chosen)
-        brand = next((f for f in current if spoken_name(f) != f.text), chosen)
-        dose = " ".join(x for x in (chosen.dose, chosen.unit) if x) or None
-        out.append(
-            MissingMedication(
-                name=spoken_name(brand),
-                dose=dose,
-                frequency=timed.frequency,
-                status=said.status or "unknown",
-                findings=tuple(dict.fromkeys((chosen, said, timed))),
-            )
-        )
+        restated = meds.restate(group)
+        if restated is not None:
+            out.append(restated)
     return out
 
 

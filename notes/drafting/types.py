@@ -125,7 +125,7 @@ class DraftSentence:
     finding_ids: tuple[str, ...] = ()
     prior_note_ids: tuple[str, ...] = ()  # set when origin is CARRIED_FORWARD
     provenance: SentenceProvenance = "MODEL"
-    original_text: str | None = None  # REPAIRED: the model's first wording, which failed the checks
+    original_text: str | None = None  # REPAIRED, or ARRANGED in place of a model sentence: the model's wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +160,7 @@ class Draft:
     arranged_sentences: int = 0  # medication sentences added from findings the draft left out
     repair_attempts: int = 0  # failing sentences the model was asked to rewrite
     repaired_sentences: int = 0  # rewrites that passed the checks and replaced the failing sentence
+    corrected_sentences: int = 0  # contradicted / dose-mismatched sentences restated from findings
 
     def section(self, kind: str) -> DraftSection:
         for s in self.sections:

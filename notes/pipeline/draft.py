@@ -273,6 +273,7 @@ async def _store(
                 "finalize_version": FINALIZE_VERSION,
                 "arranged_sentences": draft.arranged_sentences,
                 "repaired_sentences": draft.repaired_sentences,
+                "corrected_sentences": draft.corrected_sentences,
                 "template": note.template_id,
             },
             omissions=[{"finding_id": o.finding_id, "kind": o.kind, "negated": o.negated} for o in report.omissions],

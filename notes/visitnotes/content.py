@@ -39,7 +39,7 @@ class Sentence:
     prior_note_ids: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()  # fixed-vocabulary codes from the claim checks
     provenance: Provenance = Provenance.MODEL
-    original_text: str | None = None  # REPAIRED: the model's first wording, which failed the checks
+    original_text: str | None = None  # REPAIRED, or ARRANGED in place of a model sentence: the model's wording
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The draft job against an OpenAI-compatible endpoint (a real HTTP server answering from a script):
 the LLM's note is stored with its provenance, and its claims are labelled — a drug nobody said is
-UNSUPPORTED, a denied symptom written as present is CONTRADICTED, a spoken instruction is flagged, and a
-drug the model left out is restated from its finding in fixed words (ARRANGED, never passed off as AI prose)."""
+UNSUPPORTED, a denied symptom written as present is restated from the transcript's denial (its first
+wording kept), a spoken instruction is flagged, and a drug the model left out is restated from its finding
+in fixed words (both ARRANGED, never passed off as AI prose)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ SCRIPT = {
     ],
 }
 NOTE = """query($id: ID!) { encounter(id: $id) { status note { status version drafter { kind model promptVersion }
-  sections { kind sentences { text support reasons authoredBy provenance evidence { segmentId } } }
+  sections { kind sentences { text support reasons authoredBy provenance originalText evidence { segmentId } } }
   flags { segmentId rule } } } }"""
 
 
@@ -82,12 +83,16 @@ async def test_an_llm_note_is_stored_with_provenance_and_its_claims_labelled(
     assert encounter_view["status"] == "DRAFTED" and note["status"] == "DRAFT" and note["version"] == 1
     assert note["drafter"]["kind"] == "LLM" and note["drafter"]["model"] == "scripted-model"
     support = {s["text"]: s["support"] for section in note["sections"] for s in section["sentences"]}
-    assert support["The patient reports chest pain."] == "CONTRADICTED"
+    # The model's "reports chest pain" failed the checks, its repair too: restated from the denial, visibly.
+    assert "The patient reports chest pain." not in support
+    corrected = next(s for section in note["sections"] for s in section["sentences"] if s["originalText"])
+    assert corrected["text"] == "Denies chest pain." and corrected["support"] == "SUPPORTED"
+    assert (corrected["originalText"], corrected["provenance"]) == ("The patient reports chest pain.", "ARRANGED")
     assert support["Start warfarin 5 mg daily."] == "UNSUPPORTED"
     assert support["Continue lisinopril 10 mg every morning."] == "SUPPORTED"
     assert all(s["authoredBy"] == "AI" and s["evidence"] for sec in note["sections"] for s in sec["sentences"])
     provenance = {s["text"]: s["provenance"] for section in note["sections"] for s in section["sentences"]}
-    arranged = [text for text, kind in provenance.items() if kind == "ARRANGED"]
+    arranged = [text for text, kind in provenance.items() if kind == "ARRANGED" and text != corrected["text"]]
     assert len(arranged) == 1 and "metformin" in arranged[0].lower() and "500 mg" in arranged[0], arranged
     assert support[arranged[0]] == "SUPPORTED"
     assert provenance["Continue lisinopril 10 mg every morning."] == "MODEL"

@@ -84,3 +84,30 @@ def test_a_question_is_not_evidence_for_a_statement(extractor: Extractor) -> Non
     _, report = check(extractor, ("Has not had any lab work done recently.", "s0"))
     (checked,) = report.sentences
     assert checked.support is SentenceSupport.UNSUPPORTED
+
+
+def test_a_hedge_inside_the_sentence_covers_the_list_after_it(extractor: Extractor) -> None:
+    said = [
+        ("clinician", "Any body aches, vomiting or belly pain?"),
+        ("patient", "Hard to say, I have not been feeling well."),
+    ]
+    segments = tuple(SourceSegment(f"h{i}", i * 4000, i * 4000 + 3500, w, t) for i, (w, t) in enumerate(said))
+    found = extractor.extract([Passage(s.id, s.text, s.speaker) for s in segments])
+    sentences = (
+        # the engine's hedge window ends before the third item; the note's list is hedged as a whole
+        "The patient has possible body aches, vomiting, and belly pain.",
+        "Possible body aches and vomiting, but has belly pain.",
+        "Has belly pain.",
+    )
+    draft = Draft(
+        sections=(
+            DraftSection("ASSESSMENT", "Assessment", tuple(DraftSentence(t, "SAID_TODAY", ("h0",)) for t in sentences)),
+        ),
+        drafter=DrafterInfo(kind="LLM", model="test", prompt_version="t"),
+        input_digest="x",
+    )
+    hedged, turned, asserted = check_claims(draft, findings_to_sources(found), segments, extractor).sentences
+    assert hedged.support is SentenceSupport.SUPPORTED, hedged.reasons
+    for checked in (turned, asserted):  # only asked about: asserting it is unsupported
+        assert checked.support is SentenceSupport.UNSUPPORTED, checked.reasons
+        assert "asserted_but_uncertain:Unspecified abdominal pain" in checked.reasons

@@ -47,6 +47,10 @@ MEDS_VISIT = [
 ]
 
 
+# Repairs alone: the corrections from findings would otherwise restate the sentences these tests leave failing.
+REPAIRS_ONLY = FinalizeOptions(correct_from_findings=False)
+
+
 def request_for(segments: tuple[SourceSegment, ...], extractor: Extractor, template: NoteTemplate) -> DraftRequest:
     found = extractor.extract([Passage(s.id, s.text, s.speaker) for s in segments])
     return DraftRequest(segments=segments, findings=findings_to_sources(found), prior_notes=(), template=template)
@@ -207,7 +211,8 @@ async def test_a_rewrite_that_fails_the_checks_leaves_the_sentence_and_its_label
 ) -> None:
     sections = by_section({"PLAN": [("Continue lisinopril 20 mg once a day.", ["S:lisinopril"])]})
     scripted.responder = with_repairs(sections, repair_answer("Continue lisinopril 40 mg daily.", "lisinopril"))
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    request = request_for(visits.segments(), extractor, soap)
+    draft, report = await draft_and_finalize(scripted, request, extractor, options=REPAIRS_ONLY)
     assert labelled(draft, report)["Continue lisinopril 20 mg once a day."] == (
         "PLAN",
         SentenceSupport.DOSE_MISMATCH,
@@ -221,7 +226,8 @@ async def test_rambling_or_prompt_talk_is_not_accepted(
 ) -> None:
     sections = by_section({"SUBJECTIVE": [("Reports chest pain.", ["S:No chest pain"])]})
     scripted.responder = with_repairs(sections, repair_answer("Denies chest pain as the lines say.", "No chest pain"))
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    request = request_for(visits.segments(), extractor, soap)
+    draft, report = await draft_and_finalize(scripted, request, extractor, options=REPAIRS_ONLY)
     assert labelled(draft, report)["Reports chest pain."][1] is SentenceSupport.CONTRADICTED
     assert draft.repaired_sentences == 0
 
@@ -233,7 +239,9 @@ async def test_no_repairs_past_the_time_budget(
     scripted.responder = with_repairs(sections, repair_answer("Denies chest pain.", "No chest pain"))
     request = request_for(visits.segments(), extractor, soap)
     # The visit is ~50 s long: a note that started drafting an hour ago has no time left for repairs.
-    draft, report = await draft_and_finalize(scripted, request, extractor, started_at=time.monotonic() - 3600)
+    draft, report = await draft_and_finalize(
+        scripted, request, extractor, started_at=time.monotonic() - 3600, options=REPAIRS_ONLY
+    )
     assert draft.repair_attempts == 0 and not any(is_repair(b) for b in scripted.requests)
     assert labelled(draft, report)["Reports chest pain."][1] is SentenceSupport.CONTRADICTED
 

@@ -8,9 +8,13 @@ What it does, in one run on one machine:
    embedded server), applies the migrations and seeds it synthetically: several organizations, 1,000+
    staff (one Casbin role assignment each), 2,500 patients, 20,000+ encounters, recordings, care teams.
    Every name is a generated token; nothing resembles a person.
-2. starts (a) bench/_bare.py, Starlette + asyncpg reading the rows with nothing else, and (b) a real
-   `ambient serve` (in-process worker on, LLM off, AMBIENT_BENCH_TIMINGS=1), both on loopback.
-3. drives each with `wrk` (else bench/_load.py) in alternating rounds (bare, ours, ours, bare, ...), for
+2. starts (a) bench/_bare.py, Starlette + asyncpg reading the rows with nothing else, (b) a real
+   `ambient serve` (in-process worker on, LLM off, AMBIENT_BENCH_TIMINGS=1), and (c) for the single query
+   only, bench/_strawberry.py: plain strawberry with its caches, no authorization, scoping or audit, one
+   round trip to the database. (c) is the framework's own ceiling, printed as a reference line
+   ("plain/bare", "ours/plain") so the gap to the bare endpoint can be split into GraphQL execution and
+   what our read path adds. All on loopback, one process each, served by uvicorn the same way.
+3. drives each with `wrk` (else bench/_load.py) in alternating rounds (bare, ours, plain, plain, ours, ...), for
    three queries signed in as several clinicians:
      single  encounter(id) { id status patient { id } recordings { id } }
      list    encounters(first: 100) { edges { node { id status patient { id } recordings { id } } } }

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -32,14 +32,29 @@ def _json(value: Any) -> Response:
     return Response(json.dumps(value, separators=(",", ":")), media_type="application/json")
 
 
-def create_app(dsn: str) -> Starlette:
-    state: dict[str, asyncpg.Pool] = {}
+def pool_lifespan(dsn: str, state: dict[str, asyncpg.Pool]) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the 10-connection pool the reference servers read through, in `state["pool"]`."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
         yield
         await state["pool"].close()
+
+    return lifespan
+
+
+def serve(create_app: Callable[[str], Starlette]) -> None:
+    """`--port N --dsn URL`: serve the app as `ambient serve` is served (uvicorn, one process, no access log)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dsn", required=True)
+    args = parser.parse_args()
+    uvicorn.run(create_app(args.dsn), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+def create_app(dsn: str) -> Starlette:
+    state: dict[str, asyncpg.Pool] = {}
 
     async def encounter(request: Request) -> Response:
         key = uuid.UUID((await request.json())["id"])
@@ -120,17 +135,9 @@ def create_app(dsn: str) -> Starlette:
             Route("/deep", deep, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        lifespan=lifespan,
+        lifespan=pool_lifespan(dsn, state),
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    args = parser.parse_args()
-    uvicorn.run(create_app(args.dsn), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
-
-
 if __name__ == "__main__":
-    main()
+    serve(create_app)

@@ -14,14 +14,12 @@ endpoint is GraphQL execution itself.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import strawberry
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,6 +27,10 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script by bench/api.py
+
+from bench._bare import pool_lifespan, serve
 
 _POOL: dict[str, asyncpg.Pool] = {}
 _ENCOUNTER = (
@@ -77,29 +79,15 @@ def create_app(dsn: str) -> Starlette:
         query=Query, extensions=[lambda: ParserCache(maxsize=128), lambda: ValidationCache(maxsize=128)]
     )
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        _POOL["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
-        yield
-        await _POOL["pool"].close()
-
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     graphql = GraphQL(schema, graphql_ide=None)
     return Starlette(
         routes=[Route("/graphql", graphql, methods=["POST"]), Route("/healthz", healthz)],
-        lifespan=lifespan,
+        lifespan=pool_lifespan(dsn, _POOL),
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dsn", required=True)
-    args = parser.parse_args()
-    uvicorn.run(create_app(args.dsn), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
-
-
 if __name__ == "__main__":
-    main()
+    serve(create_app)

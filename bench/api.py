@@ -350,12 +350,7 @@ def _ours(query: str, variables: dict[str, str], bearer: str) -> Request:
     return ("POST", "/graphql", headers, json.dumps({"query": query, "variables": variables}))
 
 
-def _plain(query: str, variables: dict[str, str]) -> Request:
-    body = json.dumps({"query": query, "variables": variables})
-    return ("POST", "/graphql", {"Content-Type": "application/json"}, body)
-
-
-def _bare(path: str, body: dict[str, str]) -> Request:
+def _bare(path: str, body: dict[str, Any]) -> Request:
     return ("POST", path, {"Content-Type": "application/json"}, json.dumps(body))
 
 
@@ -366,7 +361,7 @@ def scenarios(seeded: Seeded, tokens: dict[str, str], rng: random.Random, quick:
         for encounter in rng.sample(clinician.encounters, 20):
             single_ours.append(_ours(SINGLE, {"id": str(encounter)}, bearer))
             single_bare.append(_bare("/encounter", {"id": str(encounter)}))
-            single_plain.append(_plain(SINGLE, {"id": str(encounter)}))
+            single_plain.append(_bare("/graphql", {"query": SINGLE, "variables": {"id": str(encounter)}}))
         for encounter in rng.sample(clinician.encounters, 5):
             deep_ours.append(_ours(DEEP, {"id": str(encounter)}, bearer))
             deep_bare.append(_bare("/deep", {"id": str(encounter)}))

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nlp.types import MedicationFinding, Passage, ProblemFinding
 from notes.drafting.concepts import (
@@ -37,6 +36,8 @@ from notes.drafting.types import (
     CheckedSentence,
     ClaimReport,
     Draft,
+    DraftRequest,
+    DraftSection,
     DraftSentence,
     InjectionFlag,
     Omission,
@@ -101,6 +102,7 @@ class _Transcript:
     order: dict[str, int]
     findings: tuple[SourceFinding, ...]  # only those from usable (not flagged) segments
     prior: dict[str, PriorNote]
+    ages: frozenset[float]  # ages said anywhere in the visit (see `ages_said`)
     word_cache: dict[str, set[str]] = field(default_factory=dict)
 
     def evidence_ids(self, sentence: DraftSentence, matched: Sequence[str] = ()) -> list[str]:
@@ -201,38 +203,38 @@ _LEADING_HEDGE = re.compile(
 )
 
 
-def _opening_cue_covers(cue: re.Pattern[str], p: ProblemFinding, text: str) -> bool:
-    """Does the sentence open with `cue` ("Denies", "Possible") and nothing turn it before `p`?"""
-    lowered = text.lower()
-    match = cue.match(lowered)
-    return match is not None and _CONTRAST.search(lowered, match.end(), p.evidence.start_char) is None
-
-
 # A hedge inside the sentence scopes over the list that follows it: "has possible body aches, vomiting and
-# belly pain" hedges all three (the engine's ConText window often stops after the first).
+# belly pain" hedges all three (the engine's ConText window often stops after the second).
 _HEDGE = re.compile(r"\b(?:possible|possibly|probable|suspected|suspect|rule out|concern for|may have|might have)\b")
 
 
-def _hedge_before(p: ProblemFinding, text: str) -> bool:
+def _cue_covers(cue: re.Pattern[str], p: ProblemFinding, text: str, *, opening: bool) -> bool:
+    """Does `cue` ("Denies", "possible") come before `p` (at the sentence's opening when `opening`), with
+    nothing turning it in between: a contrast ("…, but reports D") or a clause break?"""
     lowered = text.lower()
     start = p.evidence.start_char
-    cues = list(_HEDGE.finditer(lowered, 0, start))
-    if not cues:
+    before = [cue.match(lowered)] if opening else list(cue.finditer(lowered, 0, start))
+    match = before[-1] if before else None
+    if match is None or match.end() > start:
         return False
-    cue = cues[-1]
-    between = lowered[cue.end() : start]
-    return _CONTRAST.search(between) is None and not any(mark in between for mark in ".;:")
+    between = lowered[match.end() : start]
+    return _CONTRAST.search(between) is None and not any(mark in between for mark in ".;")
 
 
 def _note_hedged(p: ProblemFinding, text: str) -> bool:
-    return p.hypothetical or p.uncertain or _opening_cue_covers(_LEADING_HEDGE, p, text) or _hedge_before(p, text)
+    return (
+        p.hypothetical
+        or p.uncertain
+        or _cue_covers(_LEADING_HEDGE, p, text, opening=True)
+        or _cue_covers(_HEDGE, p, text, opening=False)
+    )
 
 
 def _note_negated(p: ProblemFinding, text: str) -> bool:
     """Negated in the note sentence. A sentence that opens with a denial ("Denies A, B and C") denies its
     whole list unless something turns it ("…, but reports D"); the NLP engine scopes negation narrowly
     (right for run-on speech, too narrow for a note's lists), so the note side widens it here."""
-    return p.negated or _opening_cue_covers(_LEADING_DENIAL, p, text)
+    return p.negated or _cue_covers(_LEADING_DENIAL, p, text, opening=True)
 
 
 def _check_problem(p: ProblemFinding, sentence: DraftSentence, t: _Transcript, v: _Verdict) -> list[str]:
@@ -327,7 +329,7 @@ def _evidence_issues(
     window: str,
     dose_numbers: set[float],
     vocabulary: set[str],
-    ages: AbstractSet[float] = frozenset(),
+    ages: frozenset[float],
 ) -> list[Issue]:
     """Numbers and wording measured against the text of the evidence (`window`); a stated age against the
     ages said anywhere in the visit (`ages`)."""
@@ -363,7 +365,8 @@ def _anchor(
     for sid in ranked:
         # The line itself must state most of the sentence; its neighbours may hold the numbers (an answer).
         strong = len(words & t.words(sid)) / len(words) >= _ANCHOR_OVERLAP_SHARE
-        if strong and not _evidence_issues(sentence, spans, t.window_around([sid]), dose_numbers, vocabulary):
+        window = t.window_around([sid])
+        if strong and not _evidence_issues(sentence, spans, window, dose_numbers, vocabulary, t.ages):
             return sid
     return None
 
@@ -400,6 +403,7 @@ def check_claims(
         order={s.id: i for i, s in enumerate(usable)},
         findings=tuple(f for f in mark_allergies(findings, segments) if f.segment_id not in flagged),
         prior={n.id: n for n in prior_notes},
+        ages=frozenset(ages_said("\n".join(s.text for s in usable))),
     )
     located: list[tuple[str, int, DraftSentence]] = [
         (section.kind, i, s) for section in draft.sections for i, s in enumerate(section.sentences)
@@ -417,7 +421,6 @@ def check_claims(
         for ev in [x.evidence for x in extracted.problems] + [x.evidence for x in extracted.medications]:
             spans.setdefault(ev.passage_id, []).append((ev.start_char, ev.end_char))
     vocabulary = content_words(t.all_text())
-    ages = ages_said(t.all_text())
     for note in prior_notes:
         vocabulary |= content_words(" ".join(note.sections.values()))
 
@@ -441,7 +444,7 @@ def check_claims(
         # only the statements nearest the cited lines (a drug said ten times should not open the whole visit).
         nearest = _nearest(matched, sentence, t)
         window = t.window(sentence, nearest)
-        issues = _evidence_issues(sentence, spans.get(pid, []), window, dose_numbers, vocabulary, ages)
+        issues = _evidence_issues(sentence, spans.get(pid, []), window, dose_numbers, vocabulary, t.ages)
         anchor = None
         if issues and sentence.origin == "SAID_TODAY" and all(r.startswith(_RELINKABLE) for _, r in issues):
             anchor = _anchor(sentence, spans.get(pid, []), dose_numbers, vocabulary, t)
@@ -477,4 +480,20 @@ def check_claims(
     )
 
 
-__all__ = ["CHECKER_VERSION", "InjectionFlag", "check_claims", "detect_injection"]
+def supported_alone(
+    sentence: DraftSentence, kind: str, draft: Draft, request: DraftRequest, extractor: Extractor
+) -> bool:
+    """Does `sentence` check SUPPORTED on its own, as the only sentence of section `kind` of `draft`? The test
+    a replacement for a failing sentence must pass (model repairs, corrections from findings)."""
+    section = DraftSection(kind=kind, title=draft.section(kind).title, sentences=(sentence,))
+    report = check_claims(
+        replace(draft, sections=(section,)),
+        request.findings,
+        request.segments,
+        extractor,
+        prior_notes=request.prior_notes,
+    )
+    return bool(report.sentences) and report.sentences[0].support is SentenceSupport.SUPPORTED
+
+
+__all__ = ["CHECKER_VERSION", "InjectionFlag", "check_claims", "detect_injection", "supported_alone"]

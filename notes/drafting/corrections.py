@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from nlp.types import MedicationFinding, Passage, ProblemFinding
-from notes.drafting.claims import check_claims
+from notes.drafting.claims import supported_alone
 from notes.drafting.concepts import same_drug, same_problem
 from notes.drafting.extraction import Extractor, finding_code
 from notes.drafting.restate import MedicationGroups
@@ -32,7 +32,6 @@ from notes.drafting.types import (
     ClaimReport,
     Draft,
     DraftRequest,
-    DraftSection,
     DraftSentence,
     SentenceSupport,
     SourceFinding,
@@ -84,7 +83,7 @@ def correct_from_findings(
             provenance="ARRANGED",
             original_text=c.sentence.text,
         )
-        if _supported_alone(draft, c.checked.section_kind, candidate, request, extractor):
+        if supported_alone(candidate, c.checked.section_kind, draft, request, extractor):
             replaced[(c.checked.section_kind, c.checked.index)] = candidate
     if not replaced:
         return draft, 0
@@ -158,11 +157,3 @@ def _medication(
     if restated is None:
         return None
     return restated.sentence(), restated.findings
-
-
-def _supported_alone(
-    draft: Draft, kind: str, sentence: DraftSentence, request: DraftRequest, extractor: Extractor
-) -> bool:
-    alone = replace(draft, sections=(DraftSection(kind=kind, title=draft.section(kind).title, sentences=(sentence,)),))
-    report = check_claims(alone, request.findings, request.segments, extractor, prior_notes=request.prior_notes)
-    return bool(report.sentences) and report.sentences[0].support is SentenceSupport.SUPPORTED

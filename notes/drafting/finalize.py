@@ -37,7 +37,7 @@ from typing import Any
 from openai.types.chat import ChatCompletionMessageParam
 
 from nlp.types import Passage
-from notes.drafting.claims import check_claims
+from notes.drafting.claims import check_claims, supported_alone
 from notes.drafting.corrections import correct_from_findings
 from notes.drafting.drafter import Drafter, FallbackDrafter, LlmDrafter
 from notes.drafting.extraction import Extractor
@@ -51,7 +51,6 @@ from notes.drafting.types import (
     ClaimReport,
     Draft,
     DraftRequest,
-    DraftSection,
     DraftSentence,
     SentenceSupport,
     SourceFinding,
@@ -443,19 +442,7 @@ class _Repairer:
             provenance="REPAIRED",
             original_text=sentence.text,
         )
-        if await self._supported(candidate, checked.section_kind):
-            return candidate
-        return None
-
-    async def _supported(self, sentence: DraftSentence, kind: str) -> bool:
-        title = self._draft.section(kind).title
-        alone = replace(self._draft, sections=(DraftSection(kind=kind, title=title, sentences=(sentence,)),))
-        report = await asyncio.to_thread(
-            check_claims,
-            alone,
-            self._request.findings,
-            self._request.segments,
-            self._extractor,
-            prior_notes=self._request.prior_notes,
+        supported = await asyncio.to_thread(
+            supported_alone, candidate, checked.section_kind, self._draft, self._request, self._extractor
         )
-        return bool(report.sentences) and report.sentences[0].support is SentenceSupport.SUPPORTED
+        return candidate if supported else None

@@ -101,4 +101,4 @@ class MedicationGroups:
 
 
 def _current(f: SourceFinding) -> bool:
-    return not (f.negated or f.allergy or f.historical or f.uncertain or f.hypothetical or f.family)
+    return f.asserted and not (f.allergy or f.historical)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from notes.drafting.extraction import Extractor
 from notes.drafting.finalize import FinalizeOptions
-from notes.drafting.types import Draft, DraftSentence, NoteTemplate, SentenceSupport
+from notes.drafting.types import ClaimReport, Draft, DraftSentence, NoteTemplate, SentenceSupport
 from tests.notes.drafting import visits
 from tests.notes.drafting.scripted_server import ScriptedOpenAI, by_section
 from tests.notes.drafting.test_finalize import (
@@ -20,6 +20,19 @@ from tests.notes.drafting.test_finalize import (
 NO_REPAIR = repair_answer("")  # the model finds nothing to write: the repair fails
 
 
+async def finalize_unrepaired(
+    scripted: ScriptedOpenAI,
+    extractor: Extractor,
+    soap: NoteTemplate,
+    script: dict[str, list[tuple[str, list[str]]]],
+    options: FinalizeOptions | None = None,
+) -> tuple[Draft, ClaimReport]:
+    """The model drafts `script` (section -> sentences and the lines they cite) and fails every repair."""
+    scripted.responder = with_repairs(by_section(script), NO_REPAIR)
+    request = request_for(visits.segments(), extractor, soap)
+    return await draft_and_finalize(scripted, request, extractor, options=options)
+
+
 def arranged(draft: Draft) -> list[DraftSentence]:
     return [x for s in draft.sections for x in s.sentences if x.provenance == "ARRANGED" and x.original_text]
 
@@ -27,8 +40,8 @@ def arranged(draft: Draft) -> list[DraftSentence]:
 async def test_a_denied_symptom_written_as_present_is_restated_as_denied(
     scripted: ScriptedOpenAI, extractor: Extractor, soap: NoteTemplate
 ) -> None:
-    scripted.responder = with_repairs(by_section({"SUBJECTIVE": [("Reports chest pain.", ["S:cough"])]}), NO_REPAIR)
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    script = {"SUBJECTIVE": [("Reports chest pain.", ["S:cough"])]}
+    draft, report = await finalize_unrepaired(scripted, extractor, soap, script)
     (corrected,) = arranged(draft)
     assert corrected.text == "Denies chest pain."
     assert corrected.original_text == "Reports chest pain."
@@ -40,9 +53,8 @@ async def test_a_denied_symptom_written_as_present_is_restated_as_denied(
 async def test_several_denied_symptoms_are_restated_together(
     scripted: ScriptedOpenAI, extractor: Extractor, soap: NoteTemplate
 ) -> None:
-    sections = by_section({"ASSESSMENT": [("The patient is experiencing chest pain and fever.", ["S:cough"])]})
-    scripted.responder = with_repairs(sections, NO_REPAIR)
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    script = {"ASSESSMENT": [("The patient is experiencing chest pain and fever.", ["S:cough"])]}
+    draft, report = await finalize_unrepaired(scripted, extractor, soap, script)
     (corrected,) = arranged(draft)
     assert corrected.text == "Denies chest pain and fever."
     assert labelled(draft, report)[corrected.text] == ("ASSESSMENT", SentenceSupport.SUPPORTED)
@@ -51,9 +63,8 @@ async def test_several_denied_symptoms_are_restated_together(
 async def test_a_wrong_dose_is_restated_from_the_drug_findings(
     scripted: ScriptedOpenAI, extractor: Extractor, soap: NoteTemplate
 ) -> None:
-    sections = by_section({"PLAN": [("Continue lisinopril 20 mg once a day.", ["S:lisinopril"])]})
-    scripted.responder = with_repairs(sections, NO_REPAIR)
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    script = {"PLAN": [("Continue lisinopril 20 mg once a day.", ["S:lisinopril"])]}
+    draft, report = await finalize_unrepaired(scripted, extractor, soap, script)
     (corrected,) = arranged(draft)
     assert "lisinopril 10 mg" in corrected.text and "20" not in corrected.text
     assert corrected.original_text == "Continue lisinopril 20 mg once a day."
@@ -65,16 +76,13 @@ async def test_a_wrong_dose_is_restated_from_the_drug_findings(
 async def test_sentences_about_several_things_or_affirmed_findings_keep_their_labels(
     scripted: ScriptedOpenAI, extractor: Extractor, soap: NoteTemplate
 ) -> None:
-    sections = by_section(
-        {
-            # cough is true, chest pain denied: restating would lose the cough
-            "SUBJECTIVE": [("Reports cough and chest pain.", ["S:cough"])],
-            # the transcript affirms the cough: "Reports cough" would rest on the engine's weaker side
-            "ASSESSMENT": [("Denies cough.", ["S:cough"])],
-        }
-    )
-    scripted.responder = with_repairs(sections, NO_REPAIR)
-    draft, report = await draft_and_finalize(scripted, request_for(visits.segments(), extractor, soap), extractor)
+    script = {
+        # cough is true, chest pain denied: restating would lose the cough
+        "SUBJECTIVE": [("Reports cough and chest pain.", ["S:cough"])],
+        # the transcript affirms the cough: "Reports cough" would rest on the engine's weaker side
+        "ASSESSMENT": [("Denies cough.", ["S:cough"])],
+    }
+    draft, report = await finalize_unrepaired(scripted, extractor, soap, script)
     labels = labelled(draft, report)
     assert labels["Reports cough and chest pain."][1] is SentenceSupport.CONTRADICTED
     assert labels["Denies cough."][1] is SentenceSupport.CONTRADICTED
@@ -84,9 +92,8 @@ async def test_sentences_about_several_things_or_affirmed_findings_keep_their_la
 async def test_corrections_can_be_turned_off(
     scripted: ScriptedOpenAI, extractor: Extractor, soap: NoteTemplate
 ) -> None:
-    scripted.responder = with_repairs(by_section({"SUBJECTIVE": [("Reports chest pain.", ["S:cough"])]}), NO_REPAIR)
-    request = request_for(visits.segments(), extractor, soap)
+    script = {"SUBJECTIVE": [("Reports chest pain.", ["S:cough"])]}
     options = FinalizeOptions(correct_from_findings=False)
-    draft, report = await draft_and_finalize(scripted, request, extractor, options=options)
+    draft, report = await finalize_unrepaired(scripted, extractor, soap, script, options)
     assert labelled(draft, report)["Reports chest pain."][1] is SentenceSupport.CONTRADICTED
     assert draft.corrected_sentences == 0

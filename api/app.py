@@ -75,7 +75,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         except Exception as exc:
             log.warning("health check: database unavailable (%s)", type(exc).__name__)
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        # The drafter is never a silent fallback: a deterministic one says why (no PHI here, fixed codes).
+        return JSONResponse({"status": "ok", "drafter": holder["view"].services.drafter_status.as_json()})
 
     middleware = [
         Middleware(RequestIdMiddleware),

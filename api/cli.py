@@ -193,7 +193,7 @@ def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
     elif llm.base_url:
         factory = endpoint_factory(LlmSettings.for_endpoint(llm))
     else:
-        factory = local_factory(settings.home_path(), args.model or llm.local_model)
+        factory = local_factory(settings.home_path(), args.model or llm.local_model, server_dir=llm.server_dir)
     return run_notes_eval(
         args.file,
         drafter_factory=factory,
@@ -203,6 +203,42 @@ def _eval_notes(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
         finalize=None if args.no_finalize else FinalizeOptions(repair=not args.no_repair),
     )
+
+
+def _llm_build(args: argparse.Namespace, settings: Settings) -> int:
+    from notes.drafting import llama_build
+
+    try:
+        if args.force or llama_build.load(llama_build.default_dir()) is None:
+            print(
+                "ambient: building llama-server from the llama.cpp source, portable (one CPU backend per x86-64 "
+                "feature level, the best one chosen at start); 10-20 min on 2 cores…",
+                file=sys.stderr,
+            )
+        build = llama_build.build(force=args.force, jobs=args.jobs)
+    except llama_build.LlamaBuildError as exc:
+        print(f"ambient: {exc}", file=sys.stderr)
+        return 1
+    print(f"llama-server: {build.binary} ({build.label}; CPU backends: {', '.join(build.cpu_variants)})")
+    return 0
+
+
+def _llm_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the configured local model once and say what runs: model, build, the CPU backend chosen here."""
+
+    async def run() -> int:
+        from notes.drafting.local_server import LocalServerError, LocalServerOptions, local_llm
+
+        options = LocalServerOptions(server_dir=settings.llm.server_dir)
+        try:
+            async with local_llm(settings.home_path(), settings.llm.local_model, options) as server:
+                print(server.description)
+        except LocalServerError as exc:
+            print(f"no local LLM ({exc.code}): {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    return asyncio.run(run())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--model", help="bundled model name (tiny.en, base) or a model directory")
     transcribe.add_argument("--json", action="store_true", help="print segments and words as JSON")
     transcribe.set_defaults(handler=_transcribe)
+    llm = commands.add_parser("llm", help="the bundled local LLM: build its server, say what runs")
+    llm_commands = llm.add_subparsers(dest="llm_command", required=True)
+    llm_build = llm_commands.add_parser("build", help="compile llama-server for any x86-64 CPU (once per machine)")
+    llm_build.add_argument("--force", action="store_true", help="rebuild even when a build exists")
+    llm_build.add_argument("--jobs", type=int, help="parallel compile jobs (default: all cores)")
+    llm_build.set_defaults(handler=_llm_build)
+    llm_status = llm_commands.add_parser("status", help="start the local model once; print model, build, CPU backend")
+    llm_status.set_defaults(handler=_llm_status)
+
     evaluate = commands.add_parser("eval", help="quality numbers on an evaluation set")
     evaluations = evaluate.add_subparsers(dest="eval_command", required=True)
     from nlp.evaluation import build_parser as nlp_eval_arguments

@@ -23,7 +23,7 @@ from notes.reader import Reader
 from notes.recordings.records import RecordingRecord
 from notes.session import RequestSession
 from notes.transcripts.records import TranscriptRecord
-from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
+from notes.visitnotes.records import AcknowledgementRecord, AmendmentRecord, NoteRecord, NoteVersionRecord
 
 NESTED_LIST_LIMIT = 100
 
@@ -84,6 +84,10 @@ class Loaders:
     @cached_property
     def note_amendments(self) -> DataLoader[uuid.UUID, list[AmendmentRecord]]:
         return DataLoader(self.reader.note_amendments)
+
+    @cached_property
+    def omission_acknowledgements(self) -> DataLoader[uuid.UUID, list[AcknowledgementRecord]]:
+        return DataLoader(self.reader.omission_acknowledgements)
 
     async def _encounters_by_patient(self, ids: list[uuid.UUID]) -> list[list[EncounterRecord]]:
         return await self.reader.encounters_by_patient(ids, limit_each=NESTED_LIST_LIMIT + 1)

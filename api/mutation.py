@@ -4,6 +4,7 @@ import strawberry
 
 from api.mutations.care_team import care_team_add, care_team_remove
 from api.mutations.encounter_create import encounter_create
+from api.mutations.note_omissions import note_omission_acknowledge
 from api.mutations.notes import note_amend, note_regenerate, note_sign, note_update
 from api.mutations.patient_create import patient_create
 from api.mutations.recording_chunks import recording_chunk_append, recording_finish
@@ -19,6 +20,7 @@ class Mutation:
     recording_finish = recording_finish
     note_update = note_update
     note_sign = note_sign
+    note_omission_acknowledge = note_omission_acknowledge
     note_amend = note_amend
     note_regenerate = note_regenerate
     care_team_add = care_team_add

@@ -3,6 +3,8 @@
 The check runs before the resolver: no principal → UNAUTHENTICATED, Casbin says no → FORBIDDEN (and
 the denial is audited). Row-level visibility is the repositories' job, after this.
 `assert_every_field_guarded` walks the built schema; the app refuses to start if a field is unguarded.
+Being on every field with a resolver, the same extension checks the arguments for text the database
+cannot store (api/input_text.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from api.errors import forbidden, unauthenticated
+from api.input_text import InputTextGuard
 
 
 async def _result(value: Any) -> Any:
@@ -36,9 +39,15 @@ class AuthorizationTiming:
 
 
 class PolicyExtension(FieldExtension):
+    """Decides access, then (for an allowed caller only) refuses arguments the database cannot store."""
+
     def __init__(self, resource: str, action: str) -> None:
         self.resource = resource
         self.action = action
+        self.text = InputTextGuard()
+
+    def apply(self, field: StrawberryField) -> None:
+        self.text.bind(field)
 
     def _check(self, info: Info, kwargs: dict[str, Any]) -> None:
         context = info.context
@@ -64,22 +73,34 @@ class PolicyExtension(FieldExtension):
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info, kwargs)
-        return next_(source, info, **kwargs)
+        refusal = self.text.refusal(kwargs)
+        return refusal if refusal is not None else next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         self._check(info, kwargs)
+        refusal = self.text.refusal(kwargs)
+        if refusal is not None:
+            return refusal
         value = next_(source, info, **kwargs)
         return await value if inspect.isawaitable(value) else value
 
 
 class PublicExtension(FieldExtension):
-    """The explicit marker for the rare field anyone may call."""
+    """The explicit marker for the rare field anyone may call (its arguments are checked all the same)."""
+
+    def __init__(self) -> None:
+        self.text = InputTextGuard()
+
+    def apply(self, field: StrawberryField) -> None:
+        self.text.bind(field)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
-        return next_(source, info, **kwargs)
+        refusal = self.text.refusal(kwargs)
+        return refusal if refusal is not None else next_(source, info, **kwargs)
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
-        return await _result(next_(source, info, **kwargs))
+        refusal = self.text.refusal(kwargs)
+        return refusal if refusal is not None else await _result(next_(source, info, **kwargs))
 
 
 def policy(resource: str, action: str) -> PolicyExtension:

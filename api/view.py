@@ -10,6 +10,9 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -21,6 +24,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from strawberry.types.unset import UNSET
 
 from api.context import Context
+from api.errors import unauthenticated
+from api.multipart import INVALID_MULTIPART, MultipartError, json_field, place_files
 from api.policy import AuthorizationTiming
 from notes.access import Access
 from notes.authentication import AuthenticationFailed
@@ -87,6 +92,9 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.hub = hub
+        # Outside development a POST without a principal is refused before its body is read: whether
+        # its fields exist or its text parses, it learns nothing about the schema (no field is public).
+        self.anonymous_refused = not development
         self.timing = AuthorizationTiming() if services.settings.bench_timings else None
         self._requests = 0
 
@@ -130,13 +138,31 @@ class GraphQLView(GraphQL[Context, None]):
         request.scope.setdefault("state", {})["graphql_context"] = context
         return context
 
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        try:
+            form = await request.get_form_data()
+        except (MultiPartException, StarletteHTTPException, ValueError) as exc:
+            raise MultipartError("the multipart body could not be read") from exc
+        operations = json_field(form.form.get("operations"), "operations")
+        files_map = json_field(form.form.get("map", "{}"), "map")
+        return place_files(operations, files_map, form.files)
+
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response:
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)  # type: ignore[return-value]
         try:
-            response = await super().run(request, context, root_value)
+            if context is UNSET:
+                context = await self.get_context(request)
+            if self.anonymous_refused and request.method == "POST" and context.access.principal is None:
+                response = self._refuse_anonymous(context)
+            else:
+                response = await super().run(request, context, root_value)
+        except MultipartError as exc:
+            response = JSONResponse(
+                {"errors": [{"message": str(exc), "extensions": {"code": INVALID_MULTIPART}}]}, status_code=400
+            )
         finally:
             finished = await self._finish(request)
         if not finished:
@@ -151,6 +177,11 @@ class GraphQLView(GraphQL[Context, None]):
                 f"cpu_ns={time.process_time_ns()}"
             )
         return response
+
+    def _refuse_anonymous(self, context: Context) -> Response:
+        """Before the body is read: the same answer whatever the query, audited as one denial."""
+        context.access.record("request", "graphql", None, "denied")
+        return JSONResponse({"errors": [unauthenticated(context.auth_error).formatted]})
 
     async def _finish(self, request: Request) -> bool:
         context: Context | None = request.scope.get("state", {}).pop("graphql_context", None)

@@ -62,6 +62,9 @@ class ApiSettings(BaseModel):
     max_query_depth: int = Field(10, ge=2)
     max_query_tokens: int = Field(2_000, ge=50)
     max_aliases: int = Field(15, ge=1)
+    max_query_cost: int = Field(
+        10_000, ge=1, description="fields, each counted once per item of the pages (`first`) above it"
+    )
     default_page_size: int = Field(20, ge=1)
     max_page_size: int = Field(100, ge=1)
     cors_origins: list[str] = []
@@ -89,6 +92,9 @@ class LlmSettings(BaseModel):
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(2, ge=0)
     local_model: str = Field("auto", description="bundled GGUF for the local server: auto, qwen2.5-1.5b, smollm2")
+    server_dir: Path | None = Field(
+        None, description="a directory with a llama-server built elsewhere; unset = the one `ambient llm build` made"
+    )
     enabled: bool = Field(True, description="false = the deterministic drafter only")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import migrations
 from authz.audit_writer import AuditWriter
@@ -19,6 +19,7 @@ from core.secrets import dev_jwt_secret, master_key
 from core.settings import Settings
 from core.storage import EncryptedStore, LocalDirectoryStore
 from notes.authentication import Authenticator
+from notes.drafter_status import DrafterStatus
 from notes.identity.repository import IdentityRepository
 from notes.identity.seed import seed_demo
 
@@ -33,6 +34,7 @@ class Services:
     store: EncryptedStore
     audit_writer: AuditWriter
     authenticator: Authenticator
+    drafter_status: DrafterStatus = field(default_factory=DrafterStatus)  # this process's pipeline drafter
 
     @property
     def database_url(self) -> str:

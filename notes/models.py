@@ -8,7 +8,7 @@ from notes.identity.models import Membership, Organization, ScribeAssignment, Us
 from notes.patients.models import Patient
 from notes.recordings.models import Recording, RecordingChunk
 from notes.transcripts.models import Transcript, TranscriptSegment
-from notes.visitnotes.models import Note, NoteAmendment, NoteVersion
+from notes.visitnotes.models import Note, NoteAmendment, NoteVersion, OmissionAcknowledgement
 
 __all__ = [
     "AuditEventRow",
@@ -20,6 +20,7 @@ __all__ = [
     "Note",
     "NoteAmendment",
     "NoteVersion",
+    "OmissionAcknowledgement",
     "Organization",
     "Patient",
     "Recording",

@@ -26,7 +26,7 @@ from notes.recordings.repository import RecordingReads
 from notes.session import RequestSession
 from notes.transcripts.records import SegmentRecord, TranscriptRecord
 from notes.transcripts.repository import TranscriptRepository
-from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
+from notes.visitnotes.records import AcknowledgementRecord, AmendmentRecord, NoteRecord, NoteVersionRecord
 from notes.visitnotes.repository import NoteRepository
 
 
@@ -139,6 +139,12 @@ class Reader:
     async def note_amendments(self, note_ids: Sequence[uuid.UUID]) -> list[list[AmendmentRecord]]:
         async with self.session.use() as session:
             found = await NoteRepository(session, self.principal).amendments(note_ids)
+        return [found.get(key, []) for key in note_ids]
+
+    async def omission_acknowledgements(self, note_ids: Sequence[uuid.UUID]) -> list[list[AcknowledgementRecord]]:
+        """Reached only through a note the caller could see (scoped and audited there)."""
+        async with self.session.use() as session:
+            found = await NoteRepository(session, self.principal).acknowledgements(note_ids)
         return [found.get(key, []) for key in note_ids]
 
     async def worklist(self, first: int, after: str | None) -> Page[NoteRecord]:

@@ -87,7 +87,8 @@ def test_serve_answers_health_and_graphql(settings: Settings, services: Services
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("server did not start: " + (process.stdout.read() if process.stdout else ""))
                 time.sleep(0.2)
-        assert health.json() == {"status": "ok"}
+        assert health.json()["status"] == "ok"
+        assert health.json()["drafter"]["state"] == "NOT_STARTED"  # --no-worker: no drafter here
         token = ambient(settings, "token", "--user", "audit@demo.test").stdout.strip()
         response = httpx.post(
             f"http://127.0.0.1:{port}/graphql",
@@ -122,7 +123,10 @@ def test_zero_config_serve_runs_its_own_postgres_and_stops_it_on_sigterm(tmp_pat
         deadline = time.monotonic() + 120
         while True:
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json() == {"status": "ok"}
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+                assert health["status"] == "ok"
+                # --no-worker: no drafter in this process, and /healthz says so rather than guessing
+                assert health["drafter"]["state"] == "NOT_STARTED"
                 break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:

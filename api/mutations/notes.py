@@ -20,13 +20,24 @@ class NoteError:
     code: NoteErrorCode = strawberry.field(description="Machine-readable reason; CONFLICT means re-read and retry.")
     message: str = strawberry.field(description="Human-readable explanation (never contains patient data).")
     field: str | None = strawberry.field(description="The input field at fault, if any.")
+    finding_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="For UNACKNOWLEDGED_OMISSIONS: the critical omissions still open; for NOT_AN_OMISSION: the "
+        "ids that are not omissions of the current version.",
+    )
 
 
 def note_error(error: NoteDomainError) -> NoteError:
-    return NoteError(code=error.code, message=error.message, field=error.field)
+    finding_ids = error.details.get("findingIds")
+    return NoteError(
+        code=error.code,
+        message=error.message,
+        field=error.field,
+        finding_ids=[strawberry.ID(f) for f in finding_ids] if finding_ids is not None else None,
+    )
 
 
-def _note_id(value: strawberry.ID) -> uuid.UUID:
+def note_id_of(value: strawberry.ID) -> uuid.UUID:
     key = parse_id(value)
     if key is None:
         raise NoteDomainError(NoteErrorCode.NOT_FOUND, "no such note", "noteId")
@@ -91,7 +102,7 @@ async def note_update(info: strawberry.Info, input: NoteUpdateInput) -> NotePayl
         record = await update_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),
+            note_id=note_id_of(input.note_id),
             expected_version=input.expected_version,
             edits=[SectionEdit(s.kind, s.text) for s in input.sections],
         )
@@ -101,7 +112,8 @@ async def note_update(info: strawberry.Info, input: NoteUpdateInput) -> NotePayl
 
 
 @strawberry.mutation(
-    description="Sign the note: only the responsible clinician; the signed version never changes.",
+    description="Sign the note: only the responsible clinician, and only once every CRITICAL omission is "
+    "acknowledged (UNACKNOWLEDGED_OMISSIONS otherwise); the signed version never changes.",
     extensions=[policy("note", "sign")],
 )
 async def note_sign(info: strawberry.Info, input: NoteSignInput) -> NotePayload:
@@ -110,7 +122,7 @@ async def note_sign(info: strawberry.Info, input: NoteSignInput) -> NotePayload:
         record = await sign_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),
+            note_id=note_id_of(input.note_id),
             expected_version=input.expected_version,
         )
     except NoteDomainError as error:
@@ -125,7 +137,7 @@ async def note_sign(info: strawberry.Info, input: NoteSignInput) -> NotePayload:
 async def note_amend(info: strawberry.Info, input: NoteAmendInput) -> NoteAmendPayload:
     context = info.context
     try:
-        note_id = _note_id(input.note_id)
+        note_id = note_id_of(input.note_id)
         amendment = await amend_note(
             context.services.database,
             context.access,
@@ -160,7 +172,7 @@ async def note_regenerate(info: strawberry.Info, input: NoteRegenerateInput) -> 
         record = await regenerate_note(
             context.services.database,
             context.access,
-            note_id=_note_id(input.note_id),
+            note_id=note_id_of(input.note_id),
             sections=input.sections,
         )
     except NoteDomainError as error:

@@ -45,7 +45,9 @@ class RecordingChunkAppendInput:
 @strawberry.type(description="The stored chunk, or why it was refused.")
 class RecordingChunkAppendPayload:
     chunk: RecordingChunk | None = strawberry.field(description="The chunk as stored.")
-    duplicate: bool = strawberry.field(description="True when this exact chunk had already been received (a no-op).")
+    duplicate: bool = strawberry.field(
+        default=False, description="True when this exact chunk had already been received (a no-op)."
+    )
     errors: list[RecordingError] = strawberry.field(description="Empty on success.")
 
 

@@ -8,11 +8,19 @@ import strawberry
 
 from api.policy import policy
 from notes.visitnotes.content import Section, Sentence
+from notes.visitnotes.omissions import OmissionSeverity, OmissionView, assess
 from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
 from notes.visitnotes.status import AuthorKind, NoteStatus, Provenance, SentenceOrigin, Support
 
 strawberry.enum(NoteStatus, name="NoteStatus", description="DRAFTING, DRAFT (awaiting review), SIGNED, FAILED.")
 strawberry.enum(AuthorKind, name="AuthorKind", description="Who wrote a version or sentence.")
+strawberry.enum(
+    OmissionSeverity,
+    name="OmissionSeverity",
+    description="CRITICAL: a present problem or a medication started, changed or stopped at this visit; the "
+    "note cannot be signed until the clinician acknowledges it. ROUTINE: denied, asked-only, hedged, past or "
+    "family findings and unchanged medications; shown, never blocking.",
+)
 strawberry.enum(
     Provenance,
     name="SentenceProvenance",
@@ -28,7 +36,11 @@ strawberry.enum(
     Support,
     name="SentenceSupport",
     description="The claim check's verdict: SUPPORTED, UNSUPPORTED (no evidence), CONTRADICTED (e.g. asserted "
-    "but denied in the transcript), DOSE_MISMATCH, NOT_CHECKED (clinician-authored).",
+    "but denied in the transcript), DOSE_MISMATCH, OTHER_SCRIPT (letters of another script, e.g. Chinese, in the "
+    "English text: never SUPPORTED, whatever else it gets right), WRONG_ACTOR (written in the first or second "
+    'person, e.g. the patient\'s "I take…" copied into the note: the actor is wrong even if every word was said), '
+    'WRONG_STATUS ("start" for a medication the visit says is already taken, "stop" for one nobody stopped), '
+    "NOT_CHECKED (clinician-authored).",
 )
 
 
@@ -43,6 +55,12 @@ class Drafter:
     kind: DrafterKind = strawberry.field(description="LLM or DETERMINISTIC (arranged evidence, not AI prose).")
     model: str | None = strawberry.field(description="The model, for LLM drafts.")
     prompt_version: str = strawberry.field(description="Prompt (or rule) version.")
+    fallback_reason: str | None = strawberry.field(
+        description="Why a DETERMINISTIC draft was not written by the model, in fixed words: LLM_DISABLED, "
+        "LLM_NOT_INSTALLED, LLM_NOT_BUILT (run `ambient llm build`), LLM_BUILD_CHANGED, LLM_UNSUPPORTED_CPU, "
+        "LLM_MODEL_INVALID, LLM_START_FAILED, or LLM_FAILED:<error> when the model failed while drafting. "
+        "Null when the model wrote it.",
+    )
 
 
 @strawberry.type(description="Audio a sentence rests on.")
@@ -96,6 +114,11 @@ class NoteSection:
     text: str = strawberry.field(description="The sentences joined.")
     sentences: list[NoteSentence] = strawberry.field(description="Sentences in order.")
     edited_by_clinician: bool = strawberry.field(description="True once a clinician changed it (never regenerated).")
+    fallback_reason: str | None = strawberry.field(
+        description="Why the deterministic drafter wrote this section of a model's draft, in fixed words: "
+        "LLM_OTHER_SCRIPT:<letters> when the model twice wrote letters of another script. Its sentences are "
+        "ARRANGED (findings and quotations, not AI prose). Null when the note's drafter wrote it."
+    )
 
     @classmethod
     def of(cls, section: Section) -> NoteSection:
@@ -105,6 +128,7 @@ class NoteSection:
             text=section.text,
             sentences=[NoteSentence.of(s) for s in section.sentences],
             edited_by_clinician=section.edited_by_clinician,
+            fallback_reason=section.fallback_reason,
         )
 
 
@@ -113,6 +137,31 @@ class Omission:
     finding_id: strawberry.ID = strawberry.field(description="The finding left out.")
     kind: str = strawberry.field(description="problem or medication.")
     negated: bool = strawberry.field(description="A denial the note does not repeat (usually less important).")
+    severity: OmissionSeverity = strawberry.field(
+        description="CRITICAL omissions must be acknowledged (noteOmissionAcknowledge) before noteSign succeeds."
+    )
+    acknowledged_at: datetime | None = strawberry.field(
+        description="When the clinician accepted leaving it out; null while open."
+    )
+    acknowledged_by_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(
+        description="The e-mail of the clinician who acknowledged it.", extensions=[policy("note", "read")]
+    )
+    async def acknowledged_by(self, info: strawberry.Info) -> str | None:
+        return await _email(info, self.acknowledged_by_id) if self.acknowledged_by_id else None
+
+    @classmethod
+    def of(cls, view: OmissionView) -> Omission:
+        acknowledgement = view.acknowledgement
+        return cls(
+            finding_id=strawberry.ID(view.finding_id),
+            kind=view.kind,
+            negated=view.negated,
+            severity=view.severity,
+            acknowledged_at=acknowledgement.acknowledged_at if acknowledgement else None,
+            acknowledged_by_id=acknowledgement.acknowledged_by if acknowledgement else None,
+        )
 
 
 @strawberry.type(description="A spoken passage that read like an instruction to the drafter: shown, never obeyed.")
@@ -154,7 +203,9 @@ class Note:
     status_reason: str | None = strawberry.field(description="Why FAILED (a code).")
     version: int = strawberry.field(description="Current version (pass as expectedVersion when editing).")
     template: str = strawberry.field(description="Template id, e.g. soap.")
-    unsupported_count: int = strawberry.field(description="Sentences without support (incl. dose mismatches).")
+    unsupported_count: int = strawberry.field(
+        description="Sentences without support (incl. dose mismatches and other-script text)."
+    )
     contradicted_count: int = strawberry.field(description="Sentences the transcript contradicts.")
     signed_at: datetime | None = strawberry.field(description="When it was signed.")
     content_hash: str | None = strawberry.field(description="SHA-256 of the signed text.")
@@ -199,15 +250,21 @@ class Note:
             kind=DrafterKind(latest.drafter_kind or "DETERMINISTIC"),
             model=latest.drafter_model,
             prompt_version=latest.prompt_version or "",
+            fallback_reason=(latest.inputs or {}).get("drafter_fallback"),
         )
 
-    @strawberry.field(description="Findings the current version leaves out.", extensions=[policy("note", "read")])
+    @strawberry.field(
+        description="Findings the current version leaves out, with severity and acknowledgement.",
+        extensions=[policy("note", "read")],
+    )
     async def omissions(self, info: strawberry.Info) -> list[Omission]:
         current = await self._current(info)
-        return [
-            Omission(finding_id=strawberry.ID(o["finding_id"]), kind=o["kind"], negated=o["negated"])
-            for o in (current.omissions if current else [])
-        ]
+        if current is None or not current.omissions:
+            return []
+        loaders = info.context.loaders
+        findings = await loaders.findings.load(self.record.encounter_id)
+        acknowledgements = await loaders.omission_acknowledgements.load(self.record.id)
+        return [Omission.of(view) for view in assess(current.omissions, findings, acknowledgements)]
 
     @strawberry.field(description="Spoken attempts to instruct the drafter.", extensions=[policy("note", "read")])
     async def flags(self, info: strawberry.Info) -> list[InstructionFlag]:

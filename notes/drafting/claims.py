@@ -8,7 +8,12 @@ transcript, then compare concept by concept with the transcript findings:
     the other way round, or the patient's vs family's)        -> CONTRADICTED
   - a number the cited evidence does not contain, a problem
     the transcript never mentions, or no evidence at all      -> UNSUPPORTED
-Precedence: CONTRADICTED > DOSE_MISMATCH > UNSUPPORTED > SUPPORTED. Segments flagged as instructions to
+  - letters of another script (Chinese, Cyrillic, ...)        -> OTHER_SCRIPT (`script`)
+  - "start" for a drug the visit says is taken, "stop" for one
+    nobody stopped                                            -> WRONG_STATUS (`voice`)
+  - first or second person ("I take", "your pressure")        -> WRONG_ACTOR (`voice`)
+Precedence: CONTRADICTED > DOSE_MISMATCH > OTHER_SCRIPT > WRONG_STATUS > WRONG_ACTOR > UNSUPPORTED > SUPPORTED
+(each names the failure more exactly than the unsupported words it brings along). Segments flagged as instructions to
 the model are never evidence. Nothing is removed from the draft: the clinician sees every label.
 """
 
@@ -31,6 +36,7 @@ from notes.drafting.concepts import (
 )
 from notes.drafting.extraction import Extractor, finding_code
 from notes.drafting.injection import detect_injection
+from notes.drafting.script import other_script_count
 from notes.drafting.text import content_words, numbers, stem, tokens, word_set, written_numbers
 from notes.drafting.types import (
     CheckedSentence,
@@ -46,8 +52,9 @@ from notes.drafting.types import (
     SourceFinding,
     SourceSegment,
 )
+from notes.drafting.voice import status_conflict, wrong_voice
 
-CHECKER_VERSION = "claims-v4"
+CHECKER_VERSION = "claims-v6"
 _MIN_WORDS_FOR_OVERLAP = 3
 _NEIGHBOURS = 2  # segments either side of a cited one: question, answer and the follow-up
 _MIN_OVERLAP_SHARE = 0.34  # of a sentence's own words, found in its evidence
@@ -78,8 +85,11 @@ _NOTE_WORDS = frozenset(
 _RANK = {
     SentenceSupport.SUPPORTED: 0,
     SentenceSupport.UNSUPPORTED: 1,
-    SentenceSupport.DOSE_MISMATCH: 2,
-    SentenceSupport.CONTRADICTED: 3,
+    SentenceSupport.WRONG_ACTOR: 2,
+    SentenceSupport.WRONG_STATUS: 3,
+    SentenceSupport.OTHER_SCRIPT: 4,
+    SentenceSupport.DOSE_MISMATCH: 5,
+    SentenceSupport.CONTRADICTED: 6,
 }
 
 
@@ -190,6 +200,10 @@ def _check_medication(m: MedicationFinding, sentence: DraftSentence, t: _Transcr
         said |= numbers(near)
         if not (dose_values(m.dose) & said):
             v.add(SentenceSupport.DOSE_MISMATCH, f"dose_mismatch:{m.name}", [f.id for f in matches])
+    if not carried and not (m.negated or m.uncertain or m.historical or m.allergy):
+        said_status = [f.status for f in matches if f.asserted and not f.allergy and f.status]
+        if conflict := status_conflict(m.status, said_status):
+            v.add(SentenceSupport.WRONG_STATUS, f"{conflict}:{m.name}", [f.id for f in matches])
     return [f.id for f in matches]
 
 
@@ -430,6 +444,10 @@ def check_claims(
         pid = f"{kind}#{i}"
         v = _Verdict()
         covered.update(f for f in sentence.finding_ids)
+        if foreign := other_script_count(sentence.text):
+            v.add(SentenceSupport.OTHER_SCRIPT, f"other_script:{foreign}")
+        if voice := wrong_voice(sentence.text):
+            v.add(SentenceSupport.WRONG_ACTOR, voice)
         if not _has_evidence(sentence, t):
             v.add(SentenceSupport.UNSUPPORTED, "no_evidence")
         dose_numbers: set[float] = set()

@@ -77,12 +77,19 @@ def _quote(seg: SourceSegment, keywords: tuple[str, ...]) -> str | None:
 
 
 class DeterministicDrafter:
-    def __init__(self, budget: RetrievalBudget | None = None) -> None:
+    def __init__(self, budget: RetrievalBudget | None = None, *, fallback_reason: str | None = None) -> None:
+        """`fallback_reason`: why this drafter stands in for the model (shown on every note it writes)."""
         self._budget = budget or RetrievalBudget(segment_chars=1200)
+        self._fallback_reason = fallback_reason
 
     @property
     def info(self) -> DrafterInfo:
-        return DrafterInfo(kind="DETERMINISTIC", model=None, prompt_version=DETERMINISTIC_VERSION)
+        return DrafterInfo(
+            kind="DETERMINISTIC",
+            model=None,
+            prompt_version=DETERMINISTIC_VERSION,
+            fallback_reason=self._fallback_reason,
+        )
 
     async def draft(self, request: DraftRequest) -> Draft:
         usable, withheld = usable_request(request)

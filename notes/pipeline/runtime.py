@@ -80,22 +80,36 @@ class PipelineRuntime:
         from notes.drafting.deterministic import DeterministicDrafter
         from notes.drafting.drafter import FallbackDrafter, LlmDrafter
         from notes.drafting.llm import LlmClient, LlmSettings
-        from notes.drafting.local_server import LocalServerError, local_llm
+        from notes.drafting.local_server import LocalServerError, LocalServerOptions, local_llm
 
         config = self.services.settings.llm
-        deterministic = DeterministicDrafter()
+        status = self.services.drafter_status
         if not config.enabled:
-            return deterministic
+            status.state, status.fallback_reason = "DETERMINISTIC", "LLM_DISABLED"
+            log.info("drafter: deterministic (AMBIENT_LLM__ENABLED=false)")
+            return DeterministicDrafter(fallback_reason="LLM_DISABLED")
+        deterministic = DeterministicDrafter()
         if config.base_url:
             client = await self._resources.enter_async_context(LlmClient(LlmSettings.for_endpoint(config)))
+            status.state, status.model, status.detail = "LLM", config.model, "OpenAI-compatible endpoint"
+            log.info("drafter: %s at the configured OpenAI-compatible endpoint", config.model)
             return FallbackDrafter(LlmDrafter(client, concurrency=4), deterministic)
+        status.state = "STARTING"
+        options = LocalServerOptions(server_dir=config.server_dir)
         try:
             server = await self._resources.enter_async_context(
-                local_llm(self.services.settings.home_path(), config.local_model)
+                local_llm(self.services.settings.home_path(), config.local_model, options)
             )
         except LocalServerError as exc:
-            log.warning("no local LLM (%s): notes will be drafted deterministically", exc)
-            return deterministic
+            status.state, status.fallback_reason, status.detail = "DETERMINISTIC", exc.code, str(exc)
+            log.warning(
+                "NO LOCAL LLM (%s): %s. Notes will be drafted by the deterministic drafter "
+                "(drafter.fallbackReason on each note, and /healthz, say so).",
+                exc.code,
+                exc,
+            )
+            return DeterministicDrafter(fallback_reason=exc.code)
+        status.state, status.model, status.detail = "LLM", server.alias, server.description
         # A CPU-hosted model can take over a minute for one section: its timeout is generous.
         settings = server.settings(timeout_s=max(config.timeout_s, LOCAL_TIMEOUT_S), max_retries=config.max_retries)
         client = await self._resources.enter_async_context(LlmClient(settings))

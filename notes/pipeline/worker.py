@@ -74,13 +74,18 @@ async def run_worker(
     wait: bool = True,
     install_signal_handlers: bool = False,
     runtime: PipelineRuntime | None = None,
+    warm_drafter: bool = False,
 ) -> None:
-    """Process jobs until cancelled (wait=True) or until the queues are empty (wait=False)."""
+    """Process jobs until cancelled (wait=True) or until the queues are empty (wait=False).
+
+    `warm_drafter`: start the drafter (the local llama-server) now, beside the jobs, so the log says at once
+    which model and build will write notes, or why none will."""
     owns_runtime = runtime is None
     runtime = runtime or PipelineRuntime(services)
     app = job_app(database_url)
     async with app.open_async():
         sweeper = asyncio.create_task(_sweep(app, options), name="stalled-job-sweeper")
+        warming = asyncio.create_task(runtime.drafter(), name="drafter-warm-up") if warm_drafter else None
         try:
             await app.run_worker_async(
                 queues=list(options.queues),
@@ -94,9 +99,11 @@ async def run_worker(
                 delete_jobs="successful",
             )
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, warming):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
             if owns_runtime:
                 await runtime.aclose()
 
@@ -104,7 +111,7 @@ async def run_worker(
 @contextlib.asynccontextmanager
 async def background_worker(services: Services, database_url: str, options: WorkerOptions) -> AsyncIterator[None]:
     """A worker inside another process (the quickstart's `ambient serve`), stopped with it."""
-    task = asyncio.create_task(run_worker(services, database_url, options), name="pipeline-worker")
+    task = asyncio.create_task(run_worker(services, database_url, options, warm_drafter=True), name="pipeline-worker")
     try:
         yield
     finally:

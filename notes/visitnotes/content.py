@@ -47,6 +47,8 @@ class Section:
     kind: str
     title: str
     sentences: tuple[Sentence, ...]
+    # Why the deterministic drafter wrote this section of a model's draft (e.g. "LLM_OTHER_SCRIPT:4").
+    fallback_reason: str | None = None
 
     @property
     def text(self) -> str:
@@ -91,6 +93,7 @@ def to_json(sections: Sequence[Section]) -> list[dict[str, Any]]:
                 }
                 for s in section.sentences
             ],
+            "fallback_reason": section.fallback_reason,
         }
         for section in sections
     ]
@@ -121,6 +124,7 @@ def from_json(data: Sequence[Mapping[str, Any]]) -> tuple[Section, ...]:
                 )
                 for s in section["sentences"]
             ),
+            fallback_reason=section.get("fallback_reason"),
         )
         for section in data
     )
@@ -145,7 +149,7 @@ def apply_edit(section: Section, text: str) -> Section:
                 provenance=Provenance.CLINICIAN,
             )
         )
-    return Section(section.kind, section.title, tuple(sentences))
+    return Section(section.kind, section.title, tuple(sentences), section.fallback_reason)
 
 
 def counts(sections: Sequence[Section]) -> dict[Support, int]:
@@ -154,3 +158,20 @@ def counts(sections: Sequence[Section]) -> dict[Support, int]:
         for sentence in section.sentences:
             tally[sentence.support] += 1
     return tally
+
+
+def worklist_counts(sections: Sequence[Section]) -> tuple[int, int]:
+    """(sentences the checks could not support, sentences the transcript contradicts): the worklist ranks
+    notes by these. Dose mismatches and other-script text need the clinician as much as unsupported ones."""
+    tally = counts(sections)
+    flagged = sum(
+        tally[s]
+        for s in (
+            Support.UNSUPPORTED,
+            Support.DOSE_MISMATCH,
+            Support.OTHER_SCRIPT,
+            Support.WRONG_ACTOR,
+            Support.WRONG_STATUS,
+        )
+    )
+    return flagged, tally[Support.CONTRADICTED]

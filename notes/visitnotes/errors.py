@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from notes.errors import DomainError
 
@@ -13,10 +14,15 @@ class NoteErrorCode(StrEnum):
     NOT_READY = "NOT_READY"  # the drafter is still writing
     NOT_RESPONSIBLE_CLINICIAN = "NOT_RESPONSIBLE_CLINICIAN"  # only the encounter's clinician signs or amends
     SECTION_EDITED = "SECTION_EDITED"  # regenerating would overwrite a clinician's edit
+    UNACKNOWLEDGED_OMISSIONS = "UNACKNOWLEDGED_OMISSIONS"  # critical findings left out; see findingIds
+    NOT_AN_OMISSION = "NOT_AN_OMISSION"  # acknowledging a finding the current version does not leave out
     INVALID_INPUT = "INVALID_INPUT"
 
 
 class NoteError(DomainError):
-    def __init__(self, code: NoteErrorCode, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, code: NoteErrorCode, message: str, field: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(code, message, field)
+        self.details = details or {}
         self.code: NoteErrorCode = code

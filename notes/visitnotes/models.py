@@ -82,3 +82,23 @@ class NoteAmendment(Base):
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OmissionAcknowledgement(Base):
+    """A clinician saw that the note leaves a finding out and accepted it, before signing. Written once.
+
+    Keyed by note and finding, not version: an edit copies the omissions forward, and an acknowledgement
+    of the same left-out finding should not have to be repeated for every new version. No foreign key to
+    findings: a re-extraction replaces an encounter's findings, and the acknowledgement must outlive that.
+    """
+
+    __tablename__ = "note_omission_acknowledgements"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    note_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notes.id", ondelete="RESTRICT"))
+    finding_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)  # the note version the clinician was reading
+    acknowledged_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("note_id", "finding_id"),)

@@ -57,3 +57,13 @@ class AmendmentRecord:
     text: str
     content_hash: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgementRecord:
+    id: uuid.UUID
+    note_id: uuid.UUID
+    finding_id: uuid.UUID
+    version: int
+    acknowledged_by: uuid.UUID
+    acknowledged_at: datetime

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, and_, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.principal import Principal
@@ -19,13 +20,14 @@ from core.pagination import InvalidCursor, Page
 from notes.encounters.models import Encounter
 from notes.scoping import encounter_visible
 from notes.visitnotes.content import Section, content_hash, from_json, to_json
-from notes.visitnotes.models import Note, NoteAmendment, NoteVersion
-from notes.visitnotes.records import AmendmentRecord, NoteRecord, NoteVersionRecord
+from notes.visitnotes.models import Note, NoteAmendment, NoteVersion, OmissionAcknowledgement
+from notes.visitnotes.records import AcknowledgementRecord, AmendmentRecord, NoteRecord, NoteVersionRecord
 from notes.visitnotes.status import AuthorKind, NoteStatus
 
 _NOTE = tuple(Note.__table__.c)
 _VERSION = tuple(NoteVersion.__table__.c)
 _AMENDMENT = tuple(NoteAmendment.__table__.c)
+_ACKNOWLEDGEMENT = tuple(OmissionAcknowledgement.__table__.c)
 
 
 def note_record(row: Row[*tuple[Any, ...]]) -> NoteRecord:
@@ -126,6 +128,20 @@ class NoteRepository:
         grouped: dict[uuid.UUID, list[AmendmentRecord]] = defaultdict(list)
         for row in rows:
             grouped[row.note_id].append(AmendmentRecord(**row._mapping))
+        return grouped
+
+    async def acknowledgements(self, note_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AcknowledgementRecord]]:
+        """Reached only through a note the caller could see (scoped there)."""
+        if not note_ids:
+            return {}
+        rows = await self.session.execute(
+            select(*_ACKNOWLEDGEMENT)
+            .where(OmissionAcknowledgement.note_id.in_(note_ids))
+            .order_by(OmissionAcknowledgement.note_id, OmissionAcknowledgement.acknowledged_at)
+        )
+        grouped: dict[uuid.UUID, list[AcknowledgementRecord]] = defaultdict(list)
+        for row in rows:
+            grouped[row.note_id].append(AcknowledgementRecord(**row._mapping))
         return grouped
 
     async def prior_signed(
@@ -297,3 +313,28 @@ class NoteRepository:
             )
         ).one()
         return AmendmentRecord(**row._mapping)
+
+    async def acknowledge(
+        self, note_id: uuid.UUID, finding_ids: Sequence[uuid.UUID], *, version: int, user_id: uuid.UUID
+    ) -> list[AcknowledgementRecord]:
+        """Only the acknowledgements that are new: one already made stands as it was (who and when)."""
+        if not finding_ids:
+            return []
+        rows = await self.session.execute(
+            pg_insert(OmissionAcknowledgement)
+            .values(
+                [
+                    {
+                        "id": new_id(),
+                        "note_id": note_id,
+                        "finding_id": finding_id,
+                        "version": version,
+                        "acknowledged_by": user_id,
+                    }
+                    for finding_id in finding_ids
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["note_id", "finding_id"])
+            .returning(*_ACKNOWLEDGEMENT)
+        )
+        return [AcknowledgementRecord(**row._mapping) for row in rows]

@@ -19,11 +19,12 @@ from notes.encounters.transitions import move_to
 from notes.events.kinds import EventKind
 from notes.events.publisher import publish
 from notes.pipeline.queue import enqueue_drafting
-from notes.visitnotes.content import apply_edit, content_hash, counts, normalize
+from notes.visitnotes.content import apply_edit, content_hash, normalize, worklist_counts
 from notes.visitnotes.errors import NoteError, NoteErrorCode
+from notes.visitnotes.omissions import current_omissions, open_critical, parse_finding_ids
 from notes.visitnotes.records import AmendmentRecord, NoteRecord
 from notes.visitnotes.repository import NoteRepository
-from notes.visitnotes.status import AuthorKind, NoteStatus, Support
+from notes.visitnotes.status import AuthorKind, NoteStatus
 
 MAX_SECTION_CHARS = 20_000
 MAX_AMENDMENT_CHARS = 20_000
@@ -79,7 +80,6 @@ async def update_note(
             seen.add(edit.kind)
             sections[edit.kind] = apply_edit(sections[edit.kind], edit.text)
         updated = [sections[s.kind] for s in base.sections]
-        tally = counts(updated)
         version = await repo.add_version(
             note,
             expected_version=expected_version,
@@ -89,7 +89,7 @@ async def update_note(
             inputs={"base_version": base.version, "edited_sections": sorted(seen)},
             omissions=base.omissions,
             flags=base.flags,
-            counts=(tally[Support.UNSUPPORTED] + tally[Support.DOSE_MISMATCH], tally[Support.CONTRADICTED]),
+            counts=worklist_counts(updated),
         )
         if version is None:  # lost a race after our read: the row lock makes this rare, the CAS makes it safe
             raise NoteError(NoteErrorCode.CONFLICT, "the note changed meanwhile", "expectedVersion")
@@ -106,11 +106,13 @@ async def update_note(
     return updated_note
 
 
-async def _require_responsible(access: Access, repo: EncounterRepository, note: NoteRecord) -> None:
+async def _require_responsible(
+    access: Access, repo: EncounterRepository, note: NoteRecord, action: str = "sign"
+) -> None:
     encounter = await repo.get(note.encounter_id)
     assert encounter is not None and access.principal is not None
     if encounter.clinician_id != access.principal.id:
-        access.record("sign", "note", note.id, "denied")
+        access.record(action, "note", note.id, "denied")
         raise NoteError(
             NoteErrorCode.NOT_RESPONSIBLE_CLINICIAN, "only the encounter's responsible clinician may do this", "noteId"
         )
@@ -130,6 +132,14 @@ async def sign_note(database: Database, access: Access, *, note_id: uuid.UUID, e
             raise NoteError(NoteErrorCode.CONFLICT, f"the note is at version {note.current_version}", "expectedVersion")
         version = await repo.version(note.id, expected_version)
         assert version is not None
+        unacknowledged = open_critical(await current_omissions(work.session, access.principal, note, version))
+        if unacknowledged:
+            raise NoteError(
+                NoteErrorCode.UNACKNOWLEDGED_OMISSIONS,
+                f"{len(unacknowledged)} critical finding(s) left out of the note are not acknowledged",
+                "noteId",
+                {"findingIds": unacknowledged},
+            )
         digest = content_hash(version.sections)
         if not await repo.sign(note.id, expected_version=expected_version, signer=access.user_id, digest=digest):
             raise NoteError(NoteErrorCode.CONFLICT, "the note changed meanwhile", "expectedVersion")
@@ -145,6 +155,51 @@ async def sign_note(database: Database, access: Access, *, note_id: uuid.UUID, e
         signed = await repo.get(note.id)
     assert signed is not None
     return signed
+
+
+async def acknowledge_omissions(
+    database: Database,
+    access: Access,
+    *,
+    note_id: uuid.UUID,
+    finding_ids: Sequence[str],
+    expected_version: int | None = None,
+) -> NoteRecord:
+    """The clinician accepts that the current version leaves these findings out. Whoever may sign may do
+    this (it is part of signing); each new acknowledgement is audited with the note."""
+    access.require("note", "sign", note_id)
+    assert access.principal is not None
+    if not finding_ids:
+        raise NoteError(NoteErrorCode.INVALID_INPUT, "name at least one finding", "findingIds")
+    async with unit_of_work(database, access) as work:
+        repo = NoteRepository(work.session, access.principal)
+        note = await _locked_note(repo, access, note_id)
+        _refuse_if_signed(note)
+        await _require_responsible(
+            access, EncounterRepository(work.session, access.principal), note, "acknowledge_omission"
+        )
+        if note.status is not NoteStatus.DRAFT:
+            raise NoteError(NoteErrorCode.NOT_READY, "the note is still being drafted", "noteId")
+        if expected_version is not None and note.current_version != expected_version:
+            raise NoteError(NoteErrorCode.CONFLICT, f"the note is at version {note.current_version}", "expectedVersion")
+        version = await repo.version(note.id, note.current_version)
+        assert version is not None
+        omitted = {str(o["finding_id"]) for o in version.omissions}
+        parsed, invalid = parse_finding_ids(finding_ids)
+        strangers = invalid + [str(f) for f in parsed if str(f) not in omitted]
+        if strangers:
+            raise NoteError(
+                NoteErrorCode.NOT_AN_OMISSION,
+                f"{len(strangers)} finding(s) are not left out of the current version",
+                "findingIds",
+                {"findingIds": strangers},
+            )
+        added = await repo.acknowledge(note.id, parsed, version=version.version, user_id=access.user_id)
+        for _ in added:
+            work.audit("acknowledge_omission", "note", note.id)
+        refreshed = await repo.get(note.id)
+    assert refreshed is not None
+    return refreshed
 
 
 async def amend_note(

@@ -35,4 +35,7 @@ class Support(StrEnum):
     UNSUPPORTED = "UNSUPPORTED"
     CONTRADICTED = "CONTRADICTED"
     DOSE_MISMATCH = "DOSE_MISMATCH"
+    OTHER_SCRIPT = "OTHER_SCRIPT"  # letters of another script (e.g. Chinese) in the English text
+    WRONG_ACTOR = "WRONG_ACTOR"  # written in the first or second person: the wrong one speaks or acts
+    WRONG_STATUS = "WRONG_STATUS"  # a medication status (start / stop) the visit does not say
     NOT_CHECKED = "NOT_CHECKED"  # clinician-authored text: the clinician's word, not a claim to check

@@ -155,6 +155,11 @@ NOTE_MUTATIONS: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($input: NoteSignInput!) { noteSign(input: $input) { note { id } errors { code } } }",
         {"expectedVersion": 1},
     ),
+    "noteOmissionAcknowledge": (
+        "mutation($input: NoteOmissionAcknowledgeInput!) { noteOmissionAcknowledge(input: $input) { note { id } "
+        "errors { code } } }",
+        {"findingIds": [str(uuid.uuid4())]},
+    ),
     "noteAmend": (
         "mutation($input: NoteAmendInput!) { noteAmend(input: $input) { note { id } errors { code } } }",
         {"reason": "correction", "text": "Addendum."},
@@ -247,6 +252,11 @@ EXPECTED["noteRegenerate"] = NOTE_ROW
 EXPECTED["noteSign"] = NOTE_ROW | {"scribe": ("FORBIDDEN", "FORBIDDEN")}
 EXPECTED["noteAmend"] = {
     actor: tuple(o.replace("DATA", "ERROR:NOT_SIGNED") for o in row)  # type: ignore[misc]
+    for actor, row in EXPECTED["noteSign"].items()
+}
+# Acknowledging omissions is part of signing; the fixture note has none, so NOT_AN_OMISSION shows the call got that far.
+EXPECTED["noteOmissionAcknowledge"] = {
+    actor: tuple(o.replace("DATA", "ERROR:NOT_AN_OMISSION") for o in row)  # type: ignore[misc]
     for actor, row in EXPECTED["noteSign"].items()
 }
 # Care teams: the responsible clinician or an administrator of the organization.

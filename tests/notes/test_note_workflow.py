@@ -36,10 +36,10 @@ query($id: ID!) {
     }
     note {
       id status version template unsupportedCount contradictedCount signedAt signedBy contentHash
-      drafter { kind model promptVersion }
+      drafter { kind model promptVersion fallbackReason }
       sections { kind title text editedByClinician
         sentences { id text origin support reasons authoredBy evidence { segmentId startMs endMs } } }
-      omissions { findingId kind }
+      omissions { findingId kind severity acknowledgedBy }
       versions { version author authorKind createdAt }
       amendments { reason text author }
     }
@@ -51,6 +51,8 @@ SIGN = """mutation($input: NoteSignInput!) { noteSign(input: $input) {
   note { id status version signedAt signedBy contentHash } errors { code } } }"""
 AMEND = """mutation($input: NoteAmendInput!) { noteAmend(input: $input) {
   note { status amendments { reason text author } } amendment { id } errors { code } } }"""
+ACKNOWLEDGE = """mutation($input: NoteOmissionAcknowledgeInput!) { noteOmissionAcknowledge(input: $input) {
+  note { version } errors { code } } }"""
 REGENERATE = """mutation($input: NoteRegenerateInput!) { noteRegenerate(input: $input) {
   note { id status version } errors { code } } }"""
 CARE_TEAM_ADD = (
@@ -109,6 +111,7 @@ async def test_the_pipeline_drafts_a_grounded_note_and_the_clinician_signs_it(
     note = encounter["note"]
     assert (note["status"], note["version"], note["template"]) == ("DRAFT", 1, "soap")
     assert note["drafter"]["kind"] == "DETERMINISTIC"  # never presented as AI prose
+    assert note["drafter"]["fallbackReason"] == "LLM_DISABLED"  # and it says why the model did not write it
     assert [s["kind"] for s in note["sections"]] == ["SUBJECTIVE", "OBJECTIVE", "ASSESSMENT", "PLAN"]
     sentences = [s for section in note["sections"] for s in section["sentences"]]
     assert sentences and all(s["authoredBy"] == "AI" for s in sentences)
@@ -148,6 +151,15 @@ async def test_the_pipeline_drafts_a_grounded_note_and_the_clinician_signs_it(
     scribe_sign = await api.gql(SIGN, {"input": {"noteId": note["id"], "expectedVersion": 3}}, as_=SCRIBE)
     assert scribe_sign["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
+    # Findings the draft left out that matter (a present problem, a changed drug) are acknowledged first.
+    critical = [o["findingId"] for o in after["omissions"] if o["severity"] == "CRITICAL"]
+    if critical:
+        blocked = await api.gql(SIGN, {"input": {"noteId": note["id"], "expectedVersion": 3}}, as_=LEE)
+        assert blocked["data"]["noteSign"]["errors"] == [{"code": "UNACKNOWLEDGED_OMISSIONS"}]
+        acknowledged = await api.gql(
+            ACKNOWLEDGE, {"input": {"noteId": note["id"], "findingIds": critical, "expectedVersion": 3}}, as_=LEE
+        )
+        assert acknowledged["data"]["noteOmissionAcknowledge"]["errors"] == []
     signed = (await api.gql(SIGN, {"input": {"noteId": note["id"], "expectedVersion": 3}}, as_=LEE))["data"]["noteSign"]
     assert signed["errors"] == []
     assert signed["note"]["status"] == "SIGNED" and signed["note"]["signedBy"] == LEE

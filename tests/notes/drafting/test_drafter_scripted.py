@@ -242,4 +242,6 @@ async def test_fallback_to_the_deterministic_drafter_when_the_model_fails(
         drafter = FallbackDrafter(LlmDrafter(client), DeterministicDrafter())
         draft = await drafter.draft(request_for(visits.segments(), extractor, soap))
     assert draft.drafter.kind == "DETERMINISTIC" and draft.drafter.model is None
+    assert draft.drafter.fallback_reason == "LLM_FAILED:LlmUnavailable"  # never a silent fallback
+    assert {s.fallback_reason for s in draft.sections} == {"LLM_FAILED:LlmUnavailable"}
     assert any(s.sentences for s in draft.sections)

